@@ -1,0 +1,5 @@
+"""Events produced by the billing service."""
+
+from __future__ import annotations
+
+from settle_contracts.envelope import Event  # noqa: F401

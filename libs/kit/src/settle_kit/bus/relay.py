@@ -1,0 +1,137 @@
+"""Publishes outbox rows to the events exchange with publisher confirms.
+
+Each batch is claimed with `FOR UPDATE SKIP LOCKED`, published, and marked in one transaction,
+so several replicas share the work without publishing a row twice at the same time, and a relay
+killed mid-batch leaves its rows unmarked for the next one. That can publish a row again (at
+least once); consumers' inboxes make the repeat harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+import asyncpg
+from aio_pika.abc import AbstractExchange
+from opentelemetry import propagate, trace
+from sqlalchemy import delete, func, select, update
+
+from settle_kit.bus.messages import build_message
+from settle_kit.bus.schema import OUTBOX_CHANNEL, outbox
+from settle_kit.db import Database, asyncpg_dsn
+from settle_kit.telemetry import tracer
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        exchange: AbstractExchange,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 1.0,
+        retention: timedelta = timedelta(days=3),
+    ) -> None:
+        self.db = db
+        self.exchange = exchange
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.retention = retention
+        self._wake = asyncio.Event()
+        self._tracer = tracer("settle.bus")
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen_for_commits())
+        backoff = 0.1
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    published = await self.publish_batch()
+                    backoff = 0.1
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("outbox relay failed; retrying", exc_info=True, extra={"backoff_s": backoff})
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if loop.time() - last_prune > 600:
+                    await self._prune()
+                    last_prune = loop.time()
+                if published < self.batch_size:
+                    await self._wait_for_work()
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def publish_batch(self) -> int:
+        async with self.db.engine.connect() as conn, conn.begin():
+            rows = (
+                await conn.execute(
+                    select(outbox.c.seq, outbox.c.type, outbox.c.envelope, outbox.c.headers)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await asyncio.gather(*(self.publish(row) for row in rows))
+            await conn.execute(
+                update(outbox).where(outbox.c.seq.in_([row.seq for row in rows])).values(published_at=func.now())
+            )
+        return len(rows)
+
+    async def publish(self, row) -> None:
+        parent = propagate.extract(row.headers or {})
+        with self._tracer.start_as_current_span(
+            f"{row.type} publish",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "rabbitmq", "messaging.destination.name": row.type},
+        ):
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            # mandatory=False: an event nobody subscribes to yet is not an error.
+            await self.exchange.publish(build_message(row.envelope, headers), routing_key=row.type, mandatory=False)
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+        self._wake.clear()
+
+    async def _listen_for_commits(self) -> None:
+        """LISTEN for the outbox trigger's NOTIFY; polling covers the times this is down."""
+        while True:
+            try:
+                conn = await asyncpg.connect(asyncpg_dsn(self.db.url))
+                try:
+                    await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+                    self._wake.set()  # catch up on anything committed while we were not listening
+                    while not conn.is_closed():
+                        await asyncio.sleep(1)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.debug("outbox listener reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+
+    async def _prune(self) -> None:
+        try:
+            async with self.db.engine.begin() as conn:
+                await conn.execute(
+                    delete(outbox).where(outbox.c.published_at < func.now() - self.retention)
+                )
+        except Exception:
+            log.warning("outbox prune failed", exc_info=True)

@@ -1,0 +1,97 @@
+"""A service's connection to the bus: one robust connection, the relay and the consumer.
+
+They run as tasks inside the service process (see README, "Why in-process"): replicas of a
+service are competing consumers on its queue and share the outbox through SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from tenacity import AsyncRetrying, wait_exponential
+
+from settle_kit.bus.consumer import Consumer
+from settle_kit.bus.relay import OutboxRelay
+from settle_kit.bus.subscriptions import Subscriptions
+from settle_kit.bus.topology import Topology
+from settle_kit.db import Database
+from settle_kit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Bus:
+    def __init__(self, settings: ServiceSettings, db: Database, subscriptions: Subscriptions) -> None:
+        self.settings = settings
+        self.db = db
+        self.subscriptions = subscriptions
+        self.topology = Topology(settings.bus_namespace)
+        self.connection: AbstractRobustConnection | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: Consumer | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.reconnects = 0
+
+    @property
+    def connected(self) -> bool:
+        # `is_closed` only says whether we closed it; `connected` clears while it reconnects.
+        return self.connection is not None and not self.connection.is_closed and self.connection.connected.is_set()
+
+    def start(self) -> None:
+        """Connects in the background: a service starts (and reports unready) while the broker is down."""
+        task = asyncio.create_task(self._run(), name="bus")
+        task.add_done_callback(_log_failure)
+        self._tasks.append(task)
+
+    async def _run(self) -> None:
+        async for attempt in AsyncRetrying(wait=wait_exponential(multiplier=0.2, max=5)):
+            with attempt:
+                self.connection = await aio_pika.connect_robust(
+                    self.settings.amqp_url,
+                    client_properties={"connection_name": self.settings.service_name},
+                )
+        assert self.connection is not None
+        self.connection.reconnect_callbacks.add(self._count_reconnect)
+        if self.settings.run_consumer and self.subscriptions:
+            consumer = Consumer(
+                service=self.settings.service_name,
+                db=self.db,
+                subscriptions=self.subscriptions,
+                topology=self.topology,
+                retry_delays_ms=self.settings.bus_retry_delays_ms,
+                prefetch=self.settings.bus_prefetch,
+            )
+            await consumer.start(await self.connection.channel())
+            self.consumer = consumer
+        if self.settings.run_relay:
+            channel = await self.connection.channel(publisher_confirms=True)
+            exchange = await self.topology.declare_events_exchange(channel)
+            self.relay = OutboxRelay(
+                self.db,
+                exchange,
+                batch_size=self.settings.relay_batch_size,
+                poll_interval_s=self.settings.relay_poll_interval_s,
+            )
+            await self.relay.run()
+
+    def _count_reconnect(self, *_: object) -> None:
+        self.reconnects += 1
+        log.info("reconnected to the broker", extra={"reconnects": self.reconnects})
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.connection is not None:
+            await self.connection.close()
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("bus stopped", exc_info=task.exception())

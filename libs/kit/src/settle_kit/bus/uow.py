@@ -1,0 +1,68 @@
+"""Unit of work: one database transaction, and the events it emits written to the outbox in it.
+
+The request or message handler owns the unit of work and commits it; services only use its
+`session` and call `emit()`. Nothing is published unless the business change commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import propagate
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from settle_contracts import Envelope, Event
+from settle_kit import context
+from settle_kit.bus.schema import outbox
+from settle_kit.db import Database
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, producer: str) -> None:
+        self._db = db
+        self.producer = producer
+        self._pending: list[dict[str, Any]] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._db.sessions()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Whatever was not committed explicitly is rolled back, including emitted events.
+        self._pending.clear()
+        await self.session.rollback()
+        await self.session.close()
+
+    def emit(self, event: Event) -> Envelope:
+        envelope = Envelope.wrap(
+            event,
+            producer=self.producer,
+            correlation_id=context.correlation_id.get() or context.request_id.get(),
+            causation_id=context.causation_id.get(),
+        )
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        self._pending.append(
+            {
+                "id": envelope.id,
+                "type": envelope.type,
+                "envelope": envelope.model_dump(mode="json"),
+                "headers": headers,
+            }
+        )
+        return envelope
+
+    async def flush_events(self) -> None:
+        if self._pending:
+            await self.session.execute(insert(outbox), self._pending)
+            self._pending.clear()
+
+    async def commit(self) -> None:
+        await self.flush_events()
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        await self.session.rollback()

@@ -1,0 +1,76 @@
+"""`create_service_app()`: the FastAPI app every domain service is built from.
+
+It wires settings, logs, tracing, the database, the bus (relay + consumer), problem errors,
+request ids and health endpoints, so a service only adds its routers and subscriptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from settle_kit.bus.runtime import Bus
+from settle_kit.bus.subscriptions import Subscriptions
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.db import Database
+from settle_kit.errors import install_problem_handlers
+from settle_kit.health import broker_check, database_check, health_router
+from settle_kit.logs import configure_logging
+from settle_kit.middleware import RequestIdMiddleware
+from settle_kit.settings import ServiceSettings
+from settle_kit.telemetry import configure_tracing, instrument_app, instrument_engine
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    subscriptions: Subscriptions | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    configure_tracing(settings.service_name, settings.otel_traces_exporter)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        instrument_engine(db.engine)
+        bus = Bus(settings, db, subscriptions or Subscriptions({}))
+        app.state.db, app.state.bus = db, bus
+        bus.start()
+        for hook in on_startup:
+            await hook(app)
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(app)
+            await bus.stop()
+            await db.dispose()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router({"database": database_check, "broker": broker_check}))
+    for router in routers:
+        app.include_router(router)
+    instrument_app(app)
+    return app
+
+
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One unit of work per request; the endpoint commits it, anything else rolls back."""
+    app = request.app
+    async with UnitOfWork(app.state.db, app.state.settings.service_name) as uow:
+        yield uow
+
+
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]

@@ -1,0 +1,66 @@
+"""Settings shared by every service, read from the environment (pydantic-settings).
+
+Shared variables (`SETTLE_ENV`, `JWT_SECRET`, `AMQP_URL`, …) have no prefix; a service's own
+ones carry its prefix (`BILLING_PORT`, `BILLING_DATABASE_URL`), so one environment can hold the
+whole platform, as `make run` and docker-compose do.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "settle-development-secret-change-me-0123456789"
+
+Environment = Literal["development", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    env: Environment = Field("development", validation_alias="SETTLE_ENV")
+    jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), validation_alias="JWT_SECRET")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = ""
+    database_pool_size: int = 10
+
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URL")
+    # Prefix of every exchange and queue name: lets test runs share one broker without meeting.
+    bus_namespace: str = Field("settle", validation_alias="BUS_NAMESPACE")
+    # One retry queue per delay; after the last one a message is dead-lettered.
+    bus_retry_delays_ms: Annotated[list[int], NoDecode] = Field(
+        [1000, 5000, 30000], validation_alias="BUS_RETRY_DELAYS_MS"
+    )
+    bus_prefetch: int = 64
+    run_relay: bool = True
+    run_consumer: bool = True
+    relay_batch_size: int = 200
+    relay_poll_interval_s: float = 1.0
+
+    otel_traces_exporter: Literal["none", "console", "otlp"] = Field(
+        "none", validation_alias="OTEL_TRACES_EXPORTER"
+    )
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["json", "console"] = Field("json", validation_alias="LOG_FORMAT")
+
+    @field_validator("bus_retry_delays_ms", mode="before")
+    @classmethod
+    def _split_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> ServiceSettings:
+        if self.env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise ValueError("JWT_SECRET must be set to a real secret when SETTLE_ENV=production")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.env != "production"

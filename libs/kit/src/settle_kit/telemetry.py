@@ -1,0 +1,57 @@
+"""OpenTelemetry tracing: one provider per process, exporter chosen by `OTEL_TRACES_EXPORTER`.
+
+Incoming HTTP (FastAPI), outgoing HTTP (httpx) and database (SQLAlchemy) spans come from the
+instrumentation packages; publish and consume spans are made by the bus, which carries
+`traceparent` in message headers so a trace continues across services.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+_configured = False
+
+
+def configure_tracing(service: str, exporter: Literal["none", "console", "otlp"]) -> None:
+    """Installs the process-wide provider once; later calls (several apps in one test) keep it."""
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    span_exporter = _exporter(exporter)
+    if span_exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    trace.set_tracer_provider(provider)
+    HTTPXClientInstrumentor().instrument()
+    _configured = True
+
+
+def _exporter(kind: str) -> SpanExporter | None:
+    if kind == "console":
+        return ConsoleSpanExporter()
+    if kind == "otlp":
+        # Endpoint and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    return None
+
+
+def instrument_app(app) -> None:
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+
+
+def instrument_engine(engine) -> None:
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+
+
+def tracer(name: str = "settle") -> trace.Tracer:
+    return trace.get_tracer(name)

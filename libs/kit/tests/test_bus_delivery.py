@@ -1,0 +1,60 @@
+"""Outbox -> relay -> broker -> consumer -> inbox, across two services with their own databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from bus_fixtures import counts, emit, prepare_database, recording, settings_for, start_bus, wait_for, Pinged
+from settle_kit.db import Database
+
+
+@pytest.fixture
+async def world(database_factory, bus_namespace):
+    alpha_url, beta_url = await database_factory("alpha"), await database_factory("beta")
+    for url in (alpha_url, beta_url):
+        await prepare_database(url)
+    bus_namespace.services.add("beta")
+    alpha_db, beta_db = Database(alpha_url), Database(beta_url)
+    yield alpha_db, beta_db, bus_namespace
+    await alpha_db.dispose()
+    await beta_db.dispose()
+
+
+async def test_committed_event_reaches_the_other_service_and_a_rolled_back_one_never_does(world):
+    alpha_db, beta_db, ns = world
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: recording()})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+    try:
+        await emit(alpha_db, 1)
+        await emit(alpha_db, 2, commit=False)
+        await emit(alpha_db, 3)
+        await wait_for(lambda: _has(beta_db, 3))
+        assert await counts(beta_db) == {1: 1, 3: 1}
+    finally:
+        await alpha.stop()
+        await beta.stop()
+
+
+async def test_a_redelivered_event_has_no_second_effect(world):
+    alpha_db, beta_db, ns = world
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: recording()})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+    try:
+        await emit(alpha_db, 7)
+        await wait_for(lambda: _has(beta_db, 7))
+        # Publish the same outbox row again, as a relay that crashed before marking it would.
+        async with alpha_db.engine.begin() as conn:
+            from sqlalchemy import update
+            from settle_kit.bus.schema import outbox
+
+            await conn.execute(update(outbox).values(published_at=None))
+        await emit(alpha_db, 8)
+        await wait_for(lambda: _has(beta_db, 8))
+        assert await counts(beta_db) == {7: 1, 8: 1}
+    finally:
+        await alpha.stop()
+        await beta.stop()
+
+
+async def _has(db, n):
+    return n in await counts(db)

@@ -1,0 +1,110 @@
+"""Poison messages and a dropped broker connection."""
+
+from __future__ import annotations
+
+import aio_pika
+import pytest
+
+from bus_fixtures import Pinged, counts, emit, prepare_database, recording, settings_for, start_bus, wait_for
+from settle_kit.bus.messages import ATTEMPT_HEADER
+from settle_kit.db import Database
+from settle_testing.proxy import TcpProxy
+
+
+@pytest.fixture
+async def world(database_factory, bus_namespace):
+    alpha_url, beta_url = await database_factory("alpha"), await database_factory("beta")
+    for url in (alpha_url, beta_url):
+        await prepare_database(url)
+    bus_namespace.services.add("beta")
+    alpha_db, beta_db = Database(alpha_url), Database(beta_url)
+    yield alpha_db, beta_db, bus_namespace
+    await alpha_db.dispose()
+    await beta_db.dispose()
+
+
+async def test_a_poison_message_is_dead_lettered_after_bounded_retries_without_blocking_the_rest(world):
+    alpha_db, beta_db, ns = world
+    calls: list[int] = []
+    handler = recording(fail_when=lambda n: n == 13, calls=calls)
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: handler})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+    try:
+        await emit(alpha_db, 13)
+        await emit(alpha_db, *range(14, 21))
+        await wait_for(lambda: _all_present(beta_db, range(14, 21)))
+        await wait_for(lambda: _depth(ns, ns.topology.dead_queue("beta"), 1))
+        assert calls.count(13) == 1 + len(ns.retry_delays_ms)  # first try + one per retry delay
+        assert await counts(beta_db) == {n: 1 for n in range(14, 21)}
+
+        dead = await _get_one(ns, ns.topology.dead_queue("beta"))
+        assert dead.headers[ATTEMPT_HEADER] == 1 + len(ns.retry_delays_ms)
+        assert b'"n":13' in dead.body
+    finally:
+        await alpha.stop()
+        await beta.stop()
+
+
+async def test_an_undecodable_message_goes_straight_to_the_dead_letter_queue(world):
+    _alpha_db, beta_db, ns = world
+    calls: list[int] = []
+    beta = await start_bus(
+        settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: recording(calls=calls)}
+    )
+    try:
+        connection = await aio_pika.connect(ns.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            exchange = await channel.get_exchange(ns.topology.events_exchange)
+            await exchange.publish(aio_pika.Message(b"not json"), routing_key=Pinged.event_type)
+        await wait_for(lambda: _depth(ns, ns.topology.dead_queue("beta"), 1))
+        assert calls == []
+    finally:
+        await beta.stop()
+
+
+async def test_a_dropped_broker_connection_is_reestablished_and_consumption_continues(world):
+    alpha_db, beta_db, ns = world
+    host_port = ns.amqp_url.rsplit("@", 1)[1].split("/")[0]
+    host, port = host_port.split(":")
+    with TcpProxy(host, int(port)) as proxy:
+        via_proxy = ns.amqp_url.replace(host_port, f"127.0.0.1:{proxy.port}")
+        beta = await start_bus(
+            settings_for("beta", beta_db.url, ns, run_relay=False, amqp_url=via_proxy), beta_db, {Pinged: recording()}
+        )
+        alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+        try:
+            await emit(alpha_db, 1)
+            await wait_for(lambda: _all_present(beta_db, [1]))
+
+            proxy.drop_connections()
+            await wait_for(lambda: _reconnected(beta), timeout=30)
+            await emit(alpha_db, 2)
+            await wait_for(lambda: _all_present(beta_db, [2]), timeout=30)
+            assert beta.connected
+            assert await counts(beta_db) == {1: 1, 2: 1}
+        finally:
+            await alpha.stop()
+            await beta.stop()
+
+
+async def _reconnected(bus) -> bool:
+    return bus.reconnects >= 1 and bus.connected
+
+
+async def _all_present(db, ns_) -> bool:
+    present = await counts(db)
+    return all(n in present for n in ns_)
+
+
+async def _depth(ns, queue: str, expected: int) -> bool:
+    return await ns.queue_depth(queue) == expected
+
+
+async def _get_one(ns, queue_name: str):
+    connection = await aio_pika.connect(ns.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, passive=True)
+        message = await queue.get(no_ack=True)
+        return message
