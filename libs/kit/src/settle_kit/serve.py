@@ -1,0 +1,19 @@
+"""Runs a service's app under uvicorn on its configured host and port (`python -m <service>`)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from settle_kit.settings import ServiceSettings
+
+
+def serve(app_factory: str, settings: ServiceSettings) -> None:
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # our structured logging is configured by the app
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )

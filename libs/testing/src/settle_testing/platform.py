@@ -1,0 +1,139 @@
+"""The whole platform as real processes, for end-to-end tests and benchmarks.
+
+Each start gets fresh databases, its own bus namespace, free ports and a random JWT secret,
+runs `python -m <service>.migrate`, starts every service and the gateway, and waits for the
+gateway's `/readyz`. Logs go to one file per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from settle_kit.auth import Role, mint_token
+from settle_testing import databases
+from settle_testing.broker import BusNamespace
+from settle_testing.infra import amqp_url
+
+SERVICES = ("billing", "bookings", "messaging", "notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Platform:
+    env: dict[str, str]
+    gateway_url: str
+    service_urls: dict[str, str]
+    database_urls: dict[str, str]
+    namespace: BusNamespace
+    log_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def token(self, user_id: str, role: Role = "user") -> str:
+        return mint_token(self.env["JWT_SECRET"], user_id, role)[0]
+
+    def headers(self, user_id: str, role: Role = "user") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user_id, role)}"}
+
+    def start_process(self, name: str, module: str, extra_env: dict[str, str] | None = None) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", module],
+            env={**self.env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop_process(self, name: str) -> None:
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def wait_ready(self, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited ({process.returncode}); see {self.log_dir / name}.log")
+            try:
+                last = httpx.get(url + "/readyz", timeout=2)
+                if last.status_code == 200:
+                    return
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.2)
+        raise RuntimeError(f"{url} not ready after {timeout}s: {getattr(last, 'text', last)}")
+
+    def logs(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+        for url in self.database_urls.values():
+            asyncio.run(databases.drop(url))
+        asyncio.run(self.namespace.delete())
+
+
+def start_platform(extra_env: dict[str, str] | None = None) -> Platform:
+    namespace = BusNamespace(amqp_url(), services=set(SERVICES), retry_delays_ms=[200, 1000])
+    database_urls = {s: databases.unique_database_url(s) for s in SERVICES}
+    ports = {s: free_port() for s in (*SERVICES, "gateway")}
+    env = {
+        **os.environ,
+        "SETTLE_ENV": "development",
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "AMQP_URL": namespace.amqp_url,
+        "BUS_NAMESPACE": namespace.name,
+        "BUS_RETRY_DELAYS_MS": ",".join(map(str, namespace.retry_delays_ms)),
+        "LOG_LEVEL": "INFO",
+        "GATEWAY_PORT": str(ports["gateway"]),
+    }
+    for service in SERVICES:
+        upper = service.upper()
+        env[f"{upper}_DATABASE_URL"] = database_urls[service]
+        env[f"{upper}_PORT"] = str(ports[service])
+        env[f"GATEWAY_{upper}_URL"] = f"http://127.0.0.1:{ports[service]}"
+    env.update(extra_env or {})
+    platform = Platform(
+        env=env,
+        gateway_url=f"http://127.0.0.1:{ports['gateway']}",
+        service_urls={s: f"http://127.0.0.1:{ports[s]}" for s in SERVICES},
+        database_urls=database_urls,
+        namespace=namespace,
+        log_dir=Path(tempfile.mkdtemp(prefix="settle-e2e-")),
+    )
+    try:
+        for service in SERVICES:
+            subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=env, check=True, capture_output=True)
+        for service in SERVICES:
+            platform.start_process(service, service)
+        platform.start_process("gateway", "gateway")
+        platform.wait_ready(platform.gateway_url)
+    except BaseException:
+        platform.stop()
+        raise
+    return platform

@@ -1,0 +1,1 @@
+"""Settle messaging service."""

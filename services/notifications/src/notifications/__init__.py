@@ -1,0 +1,1 @@
+"""Settle notifications service."""

@@ -1,0 +1,5 @@
+from settle_kit.serve import serve
+
+from notifications.config import Settings
+
+serve("notifications.app:create_app", Settings())
