@@ -1,0 +1,107 @@
+"""docker-compose.yml and the `make run` Procfile describe the same stack as the settings.
+
+There is no Docker engine where these tests run, so the compose file is kept honest here: every
+variable it sets is one the service reads, with the ports and database names the local stack uses.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from billing.config import Settings as BillingSettings
+from bookings.config import Settings as BookingsSettings
+from gateway.config import Settings as GatewaySettings
+from messaging.config import Settings as MessagingSettings
+from notifications.config import Settings as NotificationsSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "billing": BillingSettings,
+    "bookings": BookingsSettings,
+    "messaging": MessagingSettings,
+    "notifications": NotificationsSettings,
+    "gateway": GatewaySettings,
+}
+DOMAIN_SERVICES = ("billing", "bookings", "messaging", "notifications")
+
+
+def env_names(settings: type[BaseSettings]) -> set[str]:
+    prefix = settings.model_config.get("env_prefix", "")
+    names = set()
+    for name, field in settings.model_fields.items():
+        alias = field.validation_alias
+        names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
+    return names
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "deploy/local/Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+@pytest.mark.parametrize("service", SETTINGS)
+def test_every_compose_variable_is_one_the_service_reads(compose, service):
+    environment = compose["services"][service]["environment"]
+    unknown = set(environment) - env_names(SETTINGS[service])
+    assert not unknown, f"{service} sets variables it never reads: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("service", SETTINGS)
+def test_compose_ports_are_the_local_stacks_ports(compose, service):
+    defaults = SETTINGS[service]()
+    definition = compose["services"][service]
+    prefix = service.upper()
+    assert int(definition["environment"][f"{prefix}_PORT"]) == defaults.port
+    assert definition["ports"] == [f"{defaults.port}:{defaults.port}"]
+    assert definition["command"] == f"python -m {service}"
+
+
+@pytest.mark.parametrize("service", DOMAIN_SERVICES)
+def test_each_service_has_its_own_database_with_the_local_name(compose, service):
+    local = SETTINGS[service]().database_url.rsplit("/", 1)[1]
+    in_compose = compose["services"][service]["environment"][f"{service.upper()}_DATABASE_URL"]
+    assert in_compose.rsplit("/", 1)[1] == local == f"settle_{service}"
+    assert compose["services"]["migrate"]["environment"][f"{service.upper()}_DATABASE_URL"] == in_compose
+
+
+def test_the_gateway_points_at_each_service_on_its_port(compose):
+    environment = compose["services"]["gateway"]["environment"]
+    for service in DOMAIN_SERVICES:
+        port = SETTINGS[service]().port
+        assert environment[f"GATEWAY_{service.upper()}_URL"] == f"http://{service}:{port}"
+        assert GatewaySettings().upstreams()[service] == f"http://127.0.0.1:{port}"
+
+
+def test_migrations_run_once_before_the_services(compose):
+    migrate = compose["services"]["migrate"]
+    assert all(f"{s}.migrate" in migrate["command"] or "$$s.migrate" in migrate["command"] for s in DOMAIN_SERVICES)
+    assert "for s in billing bookings messaging notifications" in migrate["command"]
+    for service in DOMAIN_SERVICES:
+        assert compose["services"][service]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_rabbitmq_runs_with_its_management_ui(compose):
+    rabbitmq = compose["services"]["rabbitmq"]
+    assert "management" in rabbitmq["image"]
+    assert "15672:15672" in rabbitmq["ports"] and "5672:5672" in rabbitmq["ports"]
+
+
+def test_the_procfile_runs_the_same_services_and_simulators(compose, procfile):
+    assert set(procfile) == {*SETTINGS, "stripe", "twilio"}
+    for service in SETTINGS:
+        assert procfile[service] == compose["services"][service]["command"]
+    for simulator, port in (("stripe", 12111), ("twilio", 12112)):
+        local = re.search(r"--port \$\{\w+:-(\d+)\}", procfile[simulator]).group(1)
+        assert int(local) == port
+        assert compose["services"][f"{simulator}-sim"]["ports"] == [f"{port}:{port}"]
