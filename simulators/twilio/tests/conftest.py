@@ -51,7 +51,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def url(self, path: str) -> str:
@@ -81,17 +81,24 @@ def receiver():
     receiver.close()
 
 
-@pytest.fixture
-def sim_url():
+@pytest.fixture(scope="session")
+def sim_server():
+    # One server for the run; every test starts from a reset, which the reset endpoint provides.
     with running_simulator(auth_token=AUTH_TOKEN, step_delay=0.02, account_sid=ACCOUNT_SID) as url:
         yield url
 
 
 @pytest.fixture
-def control(sim_url):
-    control = SimulatorControl(sim_url)
+def control(sim_server):
+    control = SimulatorControl(sim_server)
+    control.reset()
     yield control
     control.close()
+
+
+@pytest.fixture
+def sim_url(sim_server, control):
+    return sim_server
 
 
 @pytest.fixture
