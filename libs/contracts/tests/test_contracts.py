@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from settle_contracts import Envelope, catalog, registry
+from settle_contracts import Envelope, catalog
 from settle_contracts.messaging import ProjectMemberAdded
 
 CONTRACTS_DIR = Path(catalog.__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def test_consumers_ignore_fields_a_newer_producer_added():
 
 
 def test_every_event_is_named_producer_dot_entity_dot_past_tense():
-    for model in registry.all():
+    for model in catalog.contracts():
         producer, *_rest = model.event_type.split(".")
         assert producer in catalog.PRODUCER_MODULES
         assert len(model.event_type.split(".")) == 3

@@ -17,6 +17,11 @@ from settle_contracts.envelope import Envelope, Event, registry
 PRODUCER_MODULES = ("messaging", "billing", "bookings", "notifications")
 
 
+def contracts() -> list[type[Event]]:
+    """The platform's events (a test may register its own events in the same process)."""
+    return [m for m in registry.all() if m.__module__.startswith("settle_contracts.")]
+
+
 def schema_for(model: type[Event]) -> dict:
     schema = model.model_json_schema()
     schema["$id"] = f"settle:event:{model.event_type}:v{model.version}"
@@ -40,7 +45,7 @@ def render_markdown() -> str:
     for name, prop in envelope_schema["properties"].items():
         lines.append(f"| `{name}` | {_type_of(prop)} | {'required' if name in envelope_schema.get('required', []) else ''} |")
     for producer in PRODUCER_MODULES:
-        models = [m for m in registry.all() if m.event_type.startswith(producer + ".")]
+        models = [m for m in contracts() if m.event_type.startswith(producer + ".")]
         if not models:
             continue
         lines += ["", f"## {producer}", ""]
@@ -70,7 +75,7 @@ def write(output_dir: Path) -> list[Path]:
     schemas_dir = output_dir / "schemas"
     schemas_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for model in registry.all():
+    for model in contracts():
         path = schemas_dir / f"{model.event_type}.v{model.version}.json"
         path.write_text(json.dumps(schema_for(model), indent=2, sort_keys=True) + "\n")
         written.append(path)

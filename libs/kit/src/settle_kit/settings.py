@@ -36,7 +36,9 @@ class ServiceSettings(BaseSettings):
     bus_retry_delays_ms: Annotated[list[int], NoDecode] = Field(
         [1000, 5000, 30000], validation_alias="BUS_RETRY_DELAYS_MS"
     )
-    bus_prefetch: int = 64
+    bus_prefetch: int = 128
+    # Concurrent handler transactions per consumer; each takes batches of up to 50 messages.
+    bus_consumer_workers: int = 2
     run_relay: bool = True
     run_consumer: bool = True
     relay_batch_size: int = 200

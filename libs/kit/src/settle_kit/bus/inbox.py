@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,12 +12,12 @@ from settle_contracts import Envelope
 from settle_kit.bus.schema import inbox
 
 
-async def claim(session: AsyncSession, envelope: Envelope) -> bool:
-    """True the first time an event id is seen; False for a redelivery (already handled)."""
+async def claim(session: AsyncSession, envelopes: Sequence[Envelope]) -> set[uuid.UUID]:
+    """The ids seen here for the first time; the others are redeliveries, already handled."""
     result = await session.execute(
         insert(inbox)
-        .values(event_id=envelope.id, type=envelope.type)
+        .values([{"event_id": e.id, "type": e.type} for e in envelopes])
         .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
         .returning(inbox.c.event_id)
     )
-    return result.scalar_one_or_none() is not None
+    return set(result.scalars())

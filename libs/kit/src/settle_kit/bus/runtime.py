@@ -64,6 +64,7 @@ class Bus:
                 topology=self.topology,
                 retry_delays_ms=self.settings.bus_retry_delays_ms,
                 prefetch=self.settings.bus_prefetch,
+                workers=self.settings.bus_consumer_workers,
             )
             await consumer.start(await self.connection.channel())
             self.consumer = consumer
@@ -83,6 +84,8 @@ class Bus:
         log.info("reconnected to the broker", extra={"reconnects": self.reconnects})
 
     async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
