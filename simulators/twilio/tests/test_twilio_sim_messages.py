@@ -133,3 +133,18 @@ def test_invalid_requests_are_400_with_twilio_codes(twilio, control, kwargs, cod
     assert caught.value.status == 400
     assert caught.value.code == code
     assert control.messages() == []
+
+
+def test_date_sent_filters(twilio, control):
+    from datetime import timedelta
+
+    message = twilio.messages.create(to="+14155550188", from_=SENDER, body="dated")
+    control.wait_for_status(message.sid, "delivered")
+    today = twilio.messages(message.sid).fetch().date_sent
+
+    assert [m.sid for m in twilio.messages.list(date_sent=today.date())] == [message.sid]
+    assert twilio.messages.list(date_sent=(today - timedelta(days=1)).date()) == []
+    assert [m.sid for m in twilio.messages.list(date_sent_after=today - timedelta(days=1))] == [message.sid]
+    assert [m.sid for m in twilio.messages.list(date_sent=today)] == [message.sid]
+    assert twilio.messages.list(date_sent_before=today - timedelta(days=1)) == []
+    assert twilio.messages.list(date_sent_after=today + timedelta(days=1)) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlencode, urlparse
 
 from starlette.requests import Request
@@ -112,11 +112,38 @@ async def fetch_message(request: Request) -> JSONResponse:
     return JSONResponse(message.resource())
 
 
-def _parse_date(value: str) -> date:
+def _parse_moment(value: str) -> tuple[datetime, bool]:
+    """A DateSent filter value, and whether it names a whole day rather than a second.
+
+    Twilio takes YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ; the SDK always sends the latter, so a time of
+    exactly midnight is read as the whole day, which is what a caller passing a date means.
+    """
     try:
-        return date.fromisoformat(value)
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time.min, timezone.utc), True
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise invalid_parameter(20001, f"Invalid date: {value}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment, moment.time() == time.min
+
+
+def _date_sent_test(name: str, value: str):
+    moment, whole_day = _parse_moment(value)
+    day_end = moment + timedelta(days=1)
+
+    def test(message: Message) -> bool:
+        sent = message.date_sent
+        if sent is None:
+            return False
+        if name == "DateSent":
+            return moment <= sent < day_end if whole_day else sent == moment
+        if name == "DateSent<":
+            return sent < day_end if whole_day else sent <= moment
+        return sent >= moment
+
+    return test
 
 
 def _filters(request: Request) -> tuple[list[tuple[str, str]], list]:
@@ -127,17 +154,10 @@ def _filters(request: Request) -> tuple[list[tuple[str, str]], list]:
         if value := query.get(name):
             kept.append((name, value))
             tests.append(lambda m, key=name, value=value: (m.to if key == "To" else m.from_) == value)
-    for name, compare in (
-        ("DateSent", lambda sent, day: sent == day),
-        ("DateSent<", lambda sent, day: sent <= day),
-        ("DateSent>", lambda sent, day: sent >= day),
-    ):
+    for name in ("DateSent", "DateSent<", "DateSent>"):
         if value := query.get(name):
             kept.append((name, value))
-            day = _parse_date(value)
-            tests.append(
-                lambda m, compare=compare, day=day: m.date_sent is not None and compare(m.date_sent.date(), day)
-            )
+            tests.append(_date_sent_test(name, value))
     return kept, tests
 
 
