@@ -105,3 +105,36 @@ def test_the_procfile_runs_the_same_services_and_simulators(compose, procfile):
         local = re.search(r"--port \$\{\w+:-(\d+)\}", procfile[simulator]).group(1)
         assert int(local) == port
         assert compose["services"][f"{simulator}-sim"]["ports"] == [f"{port}:{port}"]
+
+
+def test_simulators_and_services_share_their_secrets(compose, procfile):
+    billing = compose["services"]["billing"]["environment"]
+    stripe_sim = compose["services"]["stripe-sim"]["command"]
+    secret_default = BillingSettings().stripe_webhook_secret.get_secret_value()
+    assert f"${{STRIPE_WEBHOOK_SECRET:-{secret_default}}}" in stripe_sim
+    assert f"${{STRIPE_WEBHOOK_SECRET:-{secret_default}}}" in procfile["stripe"]
+    assert billing["STRIPE_WEBHOOK_SECRET"] == f"${{STRIPE_WEBHOOK_SECRET:-{secret_default}}}"
+    assert BillingSettings().stripe_api_base == "http://127.0.0.1:12111"
+
+    token_default = NotificationsSettings().twilio_auth_token.get_secret_value()
+    assert f"--auth-token ${{TWILIO_AUTH_TOKEN:-{token_default}}}" in compose["services"]["twilio-sim"]["command"]
+    assert f"--auth-token ${{TWILIO_AUTH_TOKEN:-{token_default}}}" in procfile["twilio"]
+    assert NotificationsSettings().twilio_api_base == "http://127.0.0.1:12112"
+
+
+def test_the_kubernetes_manifests_run_every_service_with_replicas_and_probes():
+    documents = [d for d in yaml.safe_load_all((ROOT / "deploy/k8s/services.yaml").read_text()) if d]
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    assert set(deployments) == set(SETTINGS)
+    config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
+    secrets = yaml.safe_load((ROOT / "deploy/k8s/secret.yaml").read_text())["stringData"]
+    for name, deployment in deployments.items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        port = SETTINGS[name]().port
+        assert deployment["spec"]["replicas"] >= 2
+        assert container["command"] == ["python", "-m", name]
+        assert container["ports"] == [{"containerPort": port}]
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
+    known = set().union(*(env_names(s) for s in SETTINGS.values()))
+    assert set(config) - known <= {"OTEL_EXPORTER_OTLP_ENDPOINT"}
+    assert set(secrets) <= known

@@ -1,3 +1,4 @@
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from settle_kit.settings import ServiceSettings
@@ -11,3 +12,8 @@ class Settings(ServiceSettings):
     service_name: str = "billing"
     port: int = 8001
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/settle_billing"
+
+    # Stripe: the simulator (simulators/stripe) by default; real keys and base for production.
+    stripe_api_key: SecretStr = Field(SecretStr("sk_test_settle_simulator"), validation_alias="STRIPE_API_KEY")
+    stripe_api_base: str = Field("http://127.0.0.1:12111", validation_alias="STRIPE_API_BASE")
+    stripe_webhook_secret: SecretStr = Field(SecretStr("whsec_settle_development"), validation_alias="STRIPE_WEBHOOK_SECRET")
