@@ -34,11 +34,13 @@ async def test_a_poison_message_is_dead_lettered_after_bounded_retries_without_b
         await emit(alpha_db, *range(14, 21))
         await wait_for(lambda: _all_present(beta_db, range(14, 21)))
         await wait_for(lambda: _depth(ns, ns.topology.dead_queue("beta"), 1))
-        assert calls.count(13) == 1 + len(ns.retry_delays_ms)  # first try + one per retry delay
+        attempts = 1 + len(ns.retry_delays_ms)  # first try + one per retry delay
+        # Within one attempt a failed batch is replayed message by message: at most two calls.
+        assert attempts <= calls.count(13) <= 2 * attempts
         assert await counts(beta_db) == {n: 1 for n in range(14, 21)}
 
         dead = await _get_one(ns, ns.topology.dead_queue("beta"))
-        assert dead.headers[ATTEMPT_HEADER] == 1 + len(ns.retry_delays_ms)
+        assert dead.headers[ATTEMPT_HEADER] == attempts
         assert b'"n":13' in dead.body
     finally:
         await alpha.stop()
