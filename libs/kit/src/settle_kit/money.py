@@ -1,0 +1,51 @@
+"""Money: integer minor units with a lowercase ISO 4217 currency. One table of exponents.
+
+Zero-decimal currencies (as Stripe lists them) have no minor unit: 3000 jpy is ¥3,000.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+
+ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"})
+# Stripe charges these in minor units but only whole amounts; we treat them like two-decimal ones.
+TWO_DECIMAL = frozenset(
+    {"usd", "eur", "gbp", "chf", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln", "czk", "huf", "ron", "bgn",
+     "sgd", "hkd", "mxn", "brl", "inr", "zar", "ils", "aed", "sar", "thb", "myr", "php", "idr", "try", "twd"}
+)
+SUPPORTED = ZERO_DECIMAL | TWO_DECIMAL
+MAX_AMOUNT = 99_999_999
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "krw": "₩", "inr": "₹", "ils": "₪", "vnd": "₫", "try": "₺"}
+
+
+def exponent(currency: str) -> int:
+    return 0 if currency in ZERO_DECIMAL else 2
+
+
+def _supported(currency: str) -> str:
+    if currency not in SUPPORTED:
+        raise ValueError(f"unsupported currency {currency!r}; use a lowercase ISO 4217 code Settle supports")
+    return currency
+
+
+Currency = Annotated[str, Field(pattern=r"^[a-z]{3}$", examples=["usd"]), AfterValidator(_supported)]
+# StrictInt: "30.00", 30.0 and "3000" are refused, not coerced.
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="Integer minor units (cents; whole yen)")]
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    amount: Amount
+    currency: Currency
+
+
+def format_money(amount: int, currency: str) -> str:
+    """`$30.00`, `¥3,000`, `€12.50`; unknown symbols fall back to the code: `12.50 CHF`."""
+    places = exponent(currency)
+    major, minor = divmod(abs(amount), 10**places)
+    number = f"{major:,}" + (f".{minor:0{places}d}" if places else "")
+    sign = "-" if amount < 0 else ""
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency.upper()}"
