@@ -390,7 +390,9 @@ def checkout_page(ctx, form, id, error: str | None = None):
     if session["status"] == "expired":
         return pages.layout("Expired", "<h1 id='expired'>This Checkout Session has expired</h1>", 410)
     if session["status"] == "complete":
-        return _done(ctx, session)
+        # No redirect here: a success_url may point back at this very page.
+        return pages.layout("Payment complete", f"<h1 id='paid'>Payment complete</h1>"
+                                                f"<p>{pages.esc(session['id'])}</p>")
     items = ctx.store.private[id]["line_items"]
     rows = "".join(
         f"<tr><td>{pages.esc(i['description'])} × {i['quantity']}</td>"
