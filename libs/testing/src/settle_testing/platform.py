@@ -39,6 +39,7 @@ def free_port() -> int:
 class Platform:
     env: dict[str, str]
     gateway_url: str
+    stripe_url: str
     service_urls: dict[str, str]
     database_urls: dict[str, str]
     namespace: BusNamespace
@@ -51,10 +52,10 @@ class Platform:
     def headers(self, user_id: str, role: Role = "user") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user_id, role)}"}
 
-    def start_process(self, name: str, module: str, extra_env: dict[str, str] | None = None) -> None:
+    def start_process(self, name: str, module: str, *args: str, extra_env: dict[str, str] | None = None) -> None:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             env={**self.env, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -98,10 +99,22 @@ class Platform:
         asyncio.run(self.namespace.delete())
 
 
-def start_platform(extra_env: dict[str, str] | None = None) -> Platform:
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: bool = True) -> Platform:
+    """`stripe_webhooks=False` starts the Stripe simulator with no webhook endpoint: every
+    webhook is lost, as when Stripe cannot reach us."""
     namespace = BusNamespace(amqp_url(), services=set(SERVICES), retry_delays_ms=[200, 1000])
     database_urls = {s: databases.unique_database_url(s) for s in SERVICES}
-    ports = {s: free_port() for s in (*SERVICES, "gateway")}
+    ports = {s: free_port() for s in (*SERVICES, "gateway", "stripe")}
     env = {
         **os.environ,
         "SETTLE_ENV": "development",
@@ -111,6 +124,9 @@ def start_platform(extra_env: dict[str, str] | None = None) -> Platform:
         "BUS_RETRY_DELAYS_MS": ",".join(map(str, namespace.retry_delays_ms)),
         "LOG_LEVEL": "INFO",
         "GATEWAY_PORT": str(ports["gateway"]),
+        "STRIPE_API_BASE": f"http://127.0.0.1:{ports['stripe']}",
+        "STRIPE_API_KEY": "sk_test_settle_e2e",
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
     }
     for service in SERVICES:
         upper = service.upper()
@@ -121,6 +137,7 @@ def start_platform(extra_env: dict[str, str] | None = None) -> Platform:
     platform = Platform(
         env=env,
         gateway_url=f"http://127.0.0.1:{ports['gateway']}",
+        stripe_url=f"http://127.0.0.1:{ports['stripe']}",
         service_urls={s: f"http://127.0.0.1:{ports[s]}" for s in SERVICES},
         database_urls=database_urls,
         namespace=namespace,
@@ -129,6 +146,11 @@ def start_platform(extra_env: dict[str, str] | None = None) -> Platform:
     try:
         for service in SERVICES:
             subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=env, check=True, capture_output=True)
+        stripe_args = ["--host", "127.0.0.1", "--port", str(ports["stripe"])]
+        if stripe_webhooks:
+            stripe_args += ["--webhook-url", f"{platform.gateway_url}/v1/webhooks/stripe", "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]]
+        platform.start_process("stripe", "stripe_sim", *stripe_args)
+        wait_port(ports["stripe"])
         for service in SERVICES:
             platform.start_process(service, service)
         platform.start_process("gateway", "gateway")

@@ -1,10 +1,48 @@
+import asyncio
+import contextlib
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from settle_kit.service import create_service_app
 
 from billing.config import Settings
+from billing.payments.endpoints import router as payments
+from billing.payments.reconciliation import run_reconciliation
+from billing.stripe_api import create_stripe_client
 from billing.subscriptions import SUBSCRIPTIONS
+from billing.webhooks.endpoints import router as webhooks
+from billing.webhooks.processor import StripeEventProcessor
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(settings or Settings(), title="Settle billing", subscriptions=SUBSCRIPTIONS)
+    settings = settings or Settings()
+
+    async def start_stripe_work(app: FastAPI) -> None:
+        app.state.stripe = create_stripe_client(settings)
+        app.state.stripe_events = StripeEventProcessor(app.state.db, app.state.stripe)
+        app.state.billing_tasks = [
+            asyncio.create_task(app.state.stripe_events.run(), name="stripe-events"),
+            asyncio.create_task(
+                run_reconciliation(
+                    app.state.db, app.state.stripe, timedelta(seconds=settings.reconcile_after_s), settings.reconcile_interval_s
+                ),
+                name="reconciliation",
+            ),
+        ]
+
+    async def stop_stripe_work(app: FastAPI) -> None:
+        for task in app.state.billing_tasks:
+            task.cancel()
+        for task in app.state.billing_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return create_service_app(
+        settings,
+        title="Settle billing",
+        routers=[payments, webhooks],
+        subscriptions=SUBSCRIPTIONS,
+        on_startup=[start_stripe_work],
+        on_shutdown=[stop_stripe_work],
+    )

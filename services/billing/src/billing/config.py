@@ -17,3 +17,7 @@ class Settings(ServiceSettings):
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_settle_simulator"), validation_alias="STRIPE_API_KEY")
     stripe_api_base: str = Field("http://127.0.0.1:12111", validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: SecretStr = Field(SecretStr("whsec_settle_development"), validation_alias="STRIPE_WEBHOOK_SECRET")
+
+    # Payments still open after this are re-read from Stripe (a webhook may have been lost).
+    reconcile_after_s: float = 600
+    reconcile_interval_s: float = 60

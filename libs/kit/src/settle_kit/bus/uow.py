@@ -6,6 +6,8 @@ The request or message handler owns the unit of work and commits it; services on
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from opentelemetry import propagate
@@ -53,6 +55,17 @@ class UnitOfWork:
             }
         )
         return envelope
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that can fail alone: its changes and its events are undone."""
+        mark = len(self._pending)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._pending[mark:]
+            raise
 
     async def flush_events(self) -> None:
         if self._pending:

@@ -26,3 +26,8 @@ class MembershipRepository:
             select(ConversationMembership.user_id).where(ConversationMembership.conversation_id == conversation_id)
         )
         return set(rows)
+
+    async def conversation_project(self, conversation_id: str) -> str | None:
+        return await self.session.scalar(
+            select(ConversationMembership.project_id).where(ConversationMembership.conversation_id == conversation_id).limit(1)
+        )

@@ -1,0 +1,107 @@
+"""`Idempotency-Key` for POSTs that move money, as API.md states.
+
+The key is claimed by inserting a row in the request's own transaction. A concurrent request
+with the same key waits on that row until the first commits, then replays its response; if the
+first rolled back, the second proceeds. The same key with another body is a 409
+`idempotency_key_reused`. Keys are per caller and kept at least 24 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Header
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from settle_kit.auth import Principal
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.errors import Conflict
+
+metadata = MetaData()
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("principal", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("operation", Text, nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Replays the first response for the same body"),
+]
+
+
+def create_idempotency_table() -> None:
+    """Alembic step for services whose POSTs move money."""
+    from alembic import op
+
+    metadata.create_all(op.get_bind(), tables=[idempotency_keys])
+
+
+def fingerprint(operation: str, body: Any) -> str:
+    canonical = json.dumps(jsonable_encoder(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{operation}\n{canonical}".encode()).hexdigest()
+
+
+@dataclass
+class IdempotentRequest:
+    uow: UnitOfWork
+    principal: str
+    key: str | None
+    replay: JSONResponse | None = None
+
+    async def finish(self, status_code: int, response: Any) -> None:
+        """Stores the response in the same transaction as the work it describes."""
+        if self.key is None:
+            return
+        await self.uow.session.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.principal == self.principal, idempotency_keys.c.key == self.key)
+            .values(status_code=status_code, response=jsonable_encoder(response))
+        )
+
+
+async def begin(uow: UnitOfWork, caller: Principal, key: str | None, operation: str, body: Any) -> IdempotentRequest:
+    request = IdempotentRequest(uow, caller.user_id, key)
+    if key is None:
+        return request
+    request_hash = fingerprint(operation, body)
+    claimed = await uow.session.scalar(
+        insert(idempotency_keys)
+        .values(principal=caller.user_id, key=key, operation=operation, request_hash=request_hash)
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.key)
+    )
+    if claimed is not None:
+        return request
+    stored = (
+        await uow.session.execute(
+            select(idempotency_keys).where(idempotency_keys.c.principal == caller.user_id, idempotency_keys.c.key == key)
+        )
+    ).one()
+    if stored.request_hash != request_hash:
+        raise Conflict(
+            "This Idempotency-Key was used with a different request.", code="idempotency_key_reused"
+        )
+    request.replay = JSONResponse(stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+    return request
+
+
+def derived_id(prefix: str, caller: Principal, key: str | None, fallback: str) -> str:
+    """A resource id fixed by (caller, key): a retry after a lost response makes the same id, so
+    the Stripe idempotency key derived from it replays instead of charging twice."""
+    if key is None:
+        return fallback
+    digest = hashlib.sha256(f"{caller.user_id}\n{key}".encode()).hexdigest()[:32]
+    return f"{prefix}_{digest}"

@@ -1,0 +1,39 @@
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.payments.models import Payment, Refund
+
+
+class PaymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, entity: Payment | Refund) -> None:
+        self.session.add(entity)
+
+    async def get(self, payment_id: str, *, for_update: bool = False) -> Payment | None:
+        return await self.session.get(Payment, payment_id, with_for_update=for_update)
+
+    async def by_intent(self, intent_id: str, *, for_update: bool = True) -> Payment | None:
+        query = select(Payment).where(Payment.stripe_payment_intent_id == intent_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    def visible_to(self, user_id: str) -> Select:
+        return select(Payment).where(or_(Payment.payer_id == user_id, Payment.payee_id == user_id))
+
+    async def stale_open(self, statuses: tuple[str, ...], created_before: datetime, limit: int) -> list[Payment]:
+        query = (
+            select(Payment)
+            .where(Payment.status.in_(statuses), Payment.created_at < created_before, Payment.stripe_payment_intent_id.is_not(None))
+            .order_by(Payment.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self.session.scalars(query))
+
+    async def refund_by_stripe_id(self, stripe_refund_id: str) -> Refund | None:
+        return await self.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))

@@ -1,0 +1,49 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from settle_kit.money import Amount, Currency
+from settle_kit.schemas import UserId
+
+
+class PaymentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payee_id: UserId
+    project_id: str = Field(min_length=1, max_length=40)
+    conversation_id: str | None = Field(None, min_length=1, max_length=40)
+    amount: Amount
+    currency: Currency
+    description: str | None = Field(None, max_length=500)
+
+
+class PaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    purpose: str
+    status: str
+    amount: int
+    currency: str
+    amount_refunded: int
+    payer_id: str
+    payee_id: str | None
+    project_id: str | None
+    conversation_id: str | None
+    description: str | None
+    client_secret: str | None
+    stripe_payment_intent_id: str | None
+    created_at: datetime
+    succeeded_at: datetime | None
+
+
+class RefundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Amount | None = None
+
+
+class RefundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str

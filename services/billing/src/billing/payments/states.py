@@ -1,0 +1,47 @@
+"""The payment state machine. It only moves forward, so late or repeated Stripe events change
+nothing they should not: a `processing` arriving after `succeeded` is ignored.
+
+`failed` is not final: Stripe lets the payer retry the same PaymentIntent with another card, and
+money that was captured afterwards must show as `succeeded`.
+"""
+
+REQUIRES_PAYMENT = "requires_payment"
+PROCESSING = "processing"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELED = "canceled"
+PARTIALLY_REFUNDED = "partially_refunded"
+REFUNDED = "refunded"
+
+ALLOWED = {
+    REQUIRES_PAYMENT: {PROCESSING, SUCCEEDED, FAILED, CANCELED},
+    PROCESSING: {SUCCEEDED, FAILED, CANCELED},
+    FAILED: {PROCESSING, SUCCEEDED, CANCELED},
+    SUCCEEDED: {PARTIALLY_REFUNDED, REFUNDED},
+    PARTIALLY_REFUNDED: {PARTIALLY_REFUNDED, REFUNDED},
+    CANCELED: set(),
+    REFUNDED: set(),
+}
+OPEN = (REQUIRES_PAYMENT, PROCESSING)
+REFUNDABLE = (SUCCEEDED, PARTIALLY_REFUNDED)
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in ALLOWED[current]
+
+
+def after_refund(amount: int, amount_refunded: int) -> str:
+    return REFUNDED if amount_refunded >= amount else PARTIALLY_REFUNDED
+
+
+def from_intent_status(status: str, has_error: bool) -> str | None:
+    """Our state for a PaymentIntent's status; None where the payer still has to act."""
+    if status == "succeeded":
+        return SUCCEEDED
+    if status == "processing":
+        return PROCESSING
+    if status == "canceled":
+        return CANCELED
+    if status == "requires_payment_method" and has_error:
+        return FAILED
+    return None

@@ -1,0 +1,99 @@
+"""Processes stored Stripe events, one transaction each, with back-off on failure.
+
+Where order matters the handler does not trust the event's copy of the object: it re-reads the
+PaymentIntent from Stripe and moves the payment to what Stripe says now. Duplicated, late and
+reordered events therefore converge on the same state, and the state machine only moves forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+import stripe
+from sqlalchemy import select
+
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.db import Database
+from settle_kit.models import utcnow
+
+from billing.payments import service
+from billing.payments.repository import PaymentRepository
+from billing.webhooks.models import StripeEvent
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+
+
+class StripeEventProcessor:
+    def __init__(self, db: Database, client: stripe.StripeClient, *, poll_interval_s: float = 2.0) -> None:
+        self.db = db
+        self.client = client
+        self.poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                while await self.process_next():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("stripe event processing loop failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+            self._wake.clear()
+
+    async def process_next(self) -> bool:
+        """Processes one due event; False when none is due."""
+        async with UnitOfWork(self.db, "billing") as uow:
+            row = await uow.session.scalar(
+                select(StripeEvent)
+                .where(StripeEvent.processed_at.is_(None), StripeEvent.next_attempt_at <= utcnow(), StripeEvent.attempts < MAX_ATTEMPTS)
+                .order_by(StripeEvent.received_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return False
+            event_id = row.id
+            try:
+                async with uow.savepoint():
+                    await self.handle(uow, row.type, row.payload)
+            except Exception as exc:
+                row.attempts += 1
+                row.last_error = repr(exc)[:1000]
+                row.next_attempt_at = utcnow() + timedelta(seconds=min(2**row.attempts, 600))
+                log.warning("stripe event failed", extra={"stripe_event": event_id, "attempts": row.attempts}, exc_info=True)
+            else:
+                row.processed_at = utcnow()
+            await uow.commit()
+            return True
+
+    async def handle(self, uow: UnitOfWork, event_type: str, payload: dict) -> None:
+        obj = payload.get("data", {}).get("object", {})
+        if event_type.startswith("payment_intent."):
+            await self._sync_intent(uow, obj.get("id"))
+        elif event_type.startswith("refund."):
+            await self._sync_intent(uow, obj.get("payment_intent"), refund_id=obj.get("id"))
+        elif event_type == "charge.refunded":
+            await self._sync_intent(uow, obj.get("payment_intent"))
+        # Other types are stored for the record; nothing here depends on them yet.
+
+    async def _sync_intent(self, uow: UnitOfWork, intent_id: str | None, refund_id: str | None = None) -> None:
+        if not intent_id:
+            return
+        payment = await PaymentRepository(uow.session).by_intent(intent_id)
+        if payment is None:
+            return  # not ours (another integration on the same Stripe account)
+        intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
+        await service.sync_with_intent(uow, payment, intent)
+        if refund_id:
+            await service.sync_refund(uow, payment, await self.client.v1.refunds.retrieve_async(refund_id))

@@ -1,0 +1,178 @@
+"""Milestone payments in a conversation, through the gateway, with the Stripe simulator
+answering the official SDK and delivering signed webhooks back to the platform."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import stripe
+
+PROBLEM = "application/problem+json"
+
+
+def eventually(check, timeout: float = 20.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+def stripe_client(platform) -> stripe.StripeClient:
+    return stripe.StripeClient(platform.env["STRIPE_API_KEY"], base_addresses={"api": platform.stripe_url})
+
+
+def conversation_between(platform, payer: str, payee: str, title: str) -> tuple[dict, dict]:
+    gw, headers = platform.gateway_url, platform.headers(payer)
+    project = httpx.post(gw + "/v1/projects", json={"title": title}, headers=headers).json()
+    httpx.post(gw + f"/v1/projects/{project['id']}/members", json={"user_id": payee}, headers=headers).raise_for_status()
+    conversation = httpx.post(
+        gw + "/v1/conversations", json={"participant_ids": [payee], "project_id": project["id"]}, headers=headers
+    ).json()
+    return project, conversation
+
+
+def create_payment(platform, payer: str, body: dict, key: str | None = None) -> httpx.Response:
+    """Billing learns of memberships from messaging's events, a moment later: retry while 404."""
+    key = key or str(uuid.uuid4())
+    headers = {**platform.headers(payer), "Idempotency-Key": key}
+
+    def attempt():
+        response = httpx.post(platform.gateway_url + "/v1/payments", json=body, headers=headers)
+        return None if response.status_code == 404 else response
+
+    return eventually(attempt) or httpx.post(platform.gateway_url + "/v1/payments", json=body, headers=headers)
+
+
+def payment_status(platform, user: str, payment_id: str) -> str:
+    return httpx.get(platform.gateway_url + f"/v1/payments/{payment_id}", headers=platform.headers(user)).json()["status"]
+
+
+def wait_status(platform, user: str, payment_id: str, expected: str) -> str:
+    return eventually(lambda: payment_status(platform, user, payment_id) == expected and expected) or payment_status(
+        platform, user, payment_id
+    )
+
+
+def test_a_pays_b_in_their_conversation_and_both_see_it_succeed(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Logo design")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    created = create_payment(platform, "ann", body)
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    assert payment["status"] == "requires_payment"
+    assert payment["client_secret"] and payment["stripe_payment_intent_id"]
+    assert (payment["amount"], payment["currency"], payment["purpose"]) == (3000, "usd", "milestone")
+
+    stripe_client(platform).v1.payment_intents.confirm(payment["stripe_payment_intent_id"], params={"payment_method": "pm_card_visa"})
+
+    assert wait_status(platform, "ann", payment["id"], "succeeded") == "succeeded"
+    seen_by_ben = httpx.get(platform.gateway_url + f"/v1/payments/{payment['id']}", headers=platform.headers("ben")).json()
+    assert seen_by_ben["status"] == "succeeded" and seen_by_ben["succeeded_at"]
+    listed = httpx.get(platform.gateway_url + "/v1/payments", params={"conversation_id": conversation["id"]}, headers=platform.headers("ben")).json()
+    assert [p["id"] for p in listed["data"]] == [payment["id"]]
+
+
+def test_a_declined_card_fails_the_payment(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Declined")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 1500, "currency": "eur"}
+    payment = create_payment(platform, "ann", body).json()
+    try:
+        stripe_client(platform).v1.payment_intents.confirm(
+            payment["stripe_payment_intent_id"], params={"payment_method": "pm_card_chargeDeclined"}
+        )
+    except stripe.CardError:
+        pass  # Stripe answers the confirmation with a card error and fails the attempt
+    assert wait_status(platform, "ann", payment["id"], "failed") == "failed"
+
+
+def test_refunds_partial_then_full_and_never_above_what_is_left(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Refunds")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    payment = create_payment(platform, "ann", body).json()
+    stripe_client(platform).v1.payment_intents.confirm(payment["stripe_payment_intent_id"], params={"payment_method": "pm_card_visa"})
+    assert wait_status(platform, "ann", payment["id"], "succeeded") == "succeeded"
+    refunds = platform.gateway_url + f"/v1/payments/{payment['id']}/refunds"
+
+    payer_try = httpx.post(refunds, json={"amount": 100}, headers=platform.headers("ann"))
+    assert payer_try.status_code == 403
+
+    key = str(uuid.uuid4())
+    partial = httpx.post(refunds, json={"amount": 1000}, headers={**platform.headers("ben"), "Idempotency-Key": key})
+    assert partial.status_code == 201, partial.text
+    assert partial.json()["amount"] == 1000
+    replay = httpx.post(refunds, json={"amount": 1000}, headers={**platform.headers("ben"), "Idempotency-Key": key})
+    assert replay.status_code == 201 and replay.json() == partial.json()
+    reused = httpx.post(refunds, json={"amount": 900}, headers={**platform.headers("ben"), "Idempotency-Key": key})
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+    assert payment_status(platform, "ann", payment["id"]) == "partially_refunded"
+
+    too_much = httpx.post(refunds, json={"amount": 2001}, headers=platform.headers("ben"))
+    assert too_much.status_code == 422
+    assert too_much.json()["code"] == "refund_exceeds_remaining" and too_much.json()["errors"][0]["field"] == "amount"
+
+    rest = httpx.post(refunds, json={}, headers=platform.headers("ben"))
+    assert rest.status_code == 201 and rest.json()["amount"] == 2000
+    final = httpx.get(platform.gateway_url + f"/v1/payments/{payment['id']}", headers=platform.headers("ann")).json()
+    assert (final["status"], final["amount_refunded"]) == ("refunded", 3000)
+    intent = stripe_client(platform).v1.payment_intents.retrieve(payment["stripe_payment_intent_id"], params={"expand": ["latest_charge"]})
+    assert intent.latest_charge.amount_refunded == 3000 and intent.latest_charge.refunded
+
+
+def test_a_stranger_sees_nothing_and_cannot_pay_into_the_conversation(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Private")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    payment = create_payment(platform, "ann", body).json()
+    gw, carol = platform.gateway_url, platform.headers("carol")
+    assert httpx.get(gw + f"/v1/payments/{payment['id']}", headers=carol).status_code == 404
+    assert httpx.get(gw + "/v1/payments", headers=carol).json() == {"data": [], "has_more": False}
+    intruder = httpx.post(gw + "/v1/payments", json={**body, "payee_id": "ann"}, headers=carol)
+    assert intruder.status_code in (403, 404)
+
+
+def test_bad_payments_are_refused_with_problems_naming_the_field(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Validation")
+    base = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    create_payment(platform, "ann", base)  # wait until billing knows the conversation
+    gw, ann = platform.gateway_url, platform.headers("ann")
+    for change, field in [
+        ({"amount": 30.5}, "amount"), ({"amount": "3000"}, "amount"), ({"amount": -1}, "amount"), ({"amount": 0}, "amount"),
+        ({"amount": 100_000_000}, "amount"), ({"currency": "xyz"}, "currency"), ({"currency": "USD"}, "currency"),
+        ({"payee_id": "ann"}, "payee_id"),
+    ]:
+        response = httpx.post(gw + "/v1/payments", json={**base, **change}, headers=ann)
+        assert response.status_code == 422, (change, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert field in [e["field"] for e in response.json()["errors"]], (change, response.json())
+    malformed = httpx.post(gw + "/v1/payments", content=b"{not json", headers={**ann, "content-type": "application/json"})
+    assert malformed.status_code == 422 and malformed.headers["content-type"].startswith(PROBLEM)
+
+
+def test_an_idempotency_key_replays_the_payment_and_refuses_another_body(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Idempotency")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    key = str(uuid.uuid4())
+    first = create_payment(platform, "ann", body, key=key)
+    again = httpx.post(platform.gateway_url + "/v1/payments", json=body, headers={**platform.headers("ann"), "Idempotency-Key": key})
+    assert again.status_code == 201 and again.json() == first.json()
+    other = httpx.post(
+        platform.gateway_url + "/v1/payments", json={**body, "amount": 3001}, headers={**platform.headers("ann"), "Idempotency-Key": key}
+    )
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    mine = httpx.get(platform.gateway_url + "/v1/payments", params={"conversation_id": conversation["id"]}, headers=platform.headers("ann"))
+    assert len(mine.json()["data"]) == 1
+
+
+def test_a_bad_or_stale_stripe_signature_is_refused_and_changes_nothing(platform):
+    url = platform.gateway_url + "/v1/webhooks/stripe"
+    payload = b'{"id": "evt_forged", "object": "event", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x"}}}'
+    assert httpx.post(url, content=payload).status_code == 400
+    bad = httpx.post(url, content=payload, headers={"Stripe-Signature": "t=1,v1=deadbeef"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_signature"
+    stale_time = int(time.time()) - 3600
+    signed_stale = stripe.WebhookSignature._compute_signature(f"{stale_time}.{payload.decode()}", platform.env["STRIPE_WEBHOOK_SECRET"])
+    stale = httpx.post(url, content=payload, headers={"Stripe-Signature": f"t={stale_time},v1={signed_stale}"})
+    assert stale.status_code == 400
