@@ -176,3 +176,42 @@ def test_a_bad_or_stale_stripe_signature_is_refused_and_changes_nothing(platform
     signed_stale = stripe.WebhookSignature._compute_signature(f"{stale_time}.{payload.decode()}", platform.env["STRIPE_WEBHOOK_SECRET"])
     stale = httpx.post(url, content=payload, headers={"Stripe-Signature": f"t={stale_time},v1={signed_stale}"})
     assert stale.status_code == 400
+
+
+def signed_post(platform, event: dict) -> httpx.Response:
+    import hashlib
+    import hmac
+    import json
+
+    payload = json.dumps(event)
+    timestamp = int(time.time())
+    secret = platform.env["STRIPE_WEBHOOK_SECRET"].encode()
+    signature = hmac.new(secret, f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return httpx.post(
+        platform.gateway_url + "/v1/webhooks/stripe",
+        content=payload,
+        headers={"Stripe-Signature": f"t={timestamp},v1={signature}", "content-type": "application/json"},
+    )
+
+
+def test_a_repeated_succeeded_event_and_a_late_processing_event_leave_one_success(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Repeats")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    payment = create_payment(platform, "ann", body).json()
+    client = stripe_client(platform)
+    client.v1.payment_intents.confirm(payment["stripe_payment_intent_id"], params={"payment_method": "pm_card_visa"})
+    assert wait_status(platform, "ann", payment["id"], "succeeded") == "succeeded"
+
+    succeeded = next(
+        e for e in client.v1.events.list(params={"type": "payment_intent.succeeded", "limit": 100}).data
+        if e.data.object.id == payment["stripe_payment_intent_id"]
+    ).to_dict()
+    for _ in range(3):
+        assert signed_post(platform, succeeded).status_code == 200
+    late = {**succeeded, "id": f"evt_late_{uuid.uuid4().hex[:12]}", "type": "payment_intent.processing",
+            "data": {"object": {**succeeded["data"]["object"], "status": "processing"}}}
+    assert signed_post(platform, late).status_code == 200
+
+    time.sleep(1)  # let billing process what it stored; the status must not move back meanwhile
+    final = httpx.get(platform.gateway_url + f"/v1/payments/{payment['id']}", headers=platform.headers("ann")).json()
+    assert final["status"] == "succeeded"
