@@ -23,6 +23,12 @@ class Conversation(Base):
     def participant_ids(self) -> list[str]:
         return [p.user_id for p in self.participants]
 
+    def hidden_for(self, user_id: str) -> bool:
+        return any(p.user_id == user_id and p.hidden_at is not None for p in self.participants)
+
+    def participant(self, user_id: str) -> "Participant | None":
+        return next((p for p in self.participants if p.user_id == user_id), None)
+
 
 class Participant(Base):
     __tablename__ = "conversation_participants"

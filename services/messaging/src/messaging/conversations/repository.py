@@ -1,6 +1,10 @@
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messaging.conversations.models import Conversation
+from messaging.conversations.models import Conversation, Participant
+
+# Newest activity first: the last message, or the creation for a conversation without one.
+ACTIVITY = func.coalesce(Conversation.last_message_at, Conversation.created_at)
 
 
 class ConversationRepository:
@@ -12,3 +16,8 @@ class ConversationRepository:
 
     async def get(self, conversation_id: str) -> Conversation | None:
         return await self.session.get(Conversation, conversation_id)
+
+    def of_user(self, user_id: str, *, include_hidden: bool) -> Select:
+        joined = and_(Participant.conversation_id == Conversation.id, Participant.user_id == user_id)
+        statement = select(Conversation).join(Participant, joined)
+        return statement if include_hidden else statement.where(Participant.hidden_at.is_(None))

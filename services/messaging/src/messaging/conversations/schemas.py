@@ -18,3 +18,10 @@ class ConversationOut(BaseModel):
     participant_ids: list[str]
     created_at: datetime
     last_message_at: datetime | None
+    hidden: bool = Field(default=False, description="Hidden by the caller: left out of their list until a new message")
+
+    @classmethod
+    def seen_by(cls, conversation, viewer_id: str) -> "ConversationOut":
+        out = cls.model_validate(conversation)
+        out.hidden = conversation.hidden_for(viewer_id)
+        return out

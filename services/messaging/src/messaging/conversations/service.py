@@ -3,11 +3,12 @@
 from settle_contracts.messaging import ConversationCreated
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.errors import NotFound, Unprocessable
-from settle_kit.models import new_id
+from settle_kit.errors import Forbidden, NotFound, Unprocessable
+from settle_kit.models import new_id, utcnow
+from settle_kit.pagination import PageParams, paginate
 
 from messaging.conversations.models import Conversation, Participant
-from messaging.conversations.repository import ConversationRepository
+from messaging.conversations.repository import ACTIVITY, ConversationRepository
 from messaging.projects.service import visible_project
 
 
@@ -46,3 +47,23 @@ async def visible_conversation(uow: UnitOfWork, caller: Principal, conversation_
     if conversation is None or not (caller.is_admin or caller.user_id in conversation.participant_ids):
         raise NotFound("No such conversation.", code="conversation_not_found")
     return conversation
+
+
+async def list_conversations(
+    uow: UnitOfWork, caller: Principal, params: PageParams, *, include_hidden: bool
+) -> tuple[list[Conversation], bool]:
+    """The caller's own conversations (an admin's too: listing is personal), newest activity first."""
+    statement = ConversationRepository(uow.session).of_user(caller.user_id, include_hidden=include_hidden)
+    return await paginate(uow.session, statement, created_at=ACTIVITY, id_=Conversation.id, params=params)
+
+
+async def set_hidden(uow: UnitOfWork, caller: Principal, conversation_id: str, hidden: bool) -> None:
+    conversation = await visible_conversation(uow, caller, conversation_id)
+    participant = conversation.participant(caller.user_id)
+    if participant is None:
+        # An admin may read any conversation, but hiding is a participant's own view of their list.
+        raise Forbidden("Only participants hide or unhide a conversation.", code="not_a_participant")
+    if not hidden:
+        participant.hidden_at = None
+    elif participant.hidden_at is None:
+        participant.hidden_at = utcnow()

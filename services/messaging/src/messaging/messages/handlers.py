@@ -1,0 +1,49 @@
+"""Billing's payment outcomes become receipts in the payment's conversation (texts in `receipts`)."""
+
+import logging
+from collections.abc import Callable
+
+from settle_contracts.billing import PaymentFailed, PaymentRefunded, PaymentState, PaymentSucceeded
+from settle_kit.bus.uow import UnitOfWork
+
+from messaging.conversations.repository import ConversationRepository
+from messaging.messages import receipts
+from messaging.messages.service import post_system_message
+from messaging.projects.repository import ProjectRepository
+
+log = logging.getLogger(__name__)
+
+
+async def on_payment_succeeded(event: PaymentSucceeded, uow: UnitOfWork) -> None:
+    await _post_receipt(uow, event, receipts.succeeded_key(event.payment_id), lambda title: receipts.succeeded_text(event.amount, event.currency, title))
+
+
+async def on_payment_failed(event: PaymentFailed, uow: UnitOfWork) -> None:
+    await _post_receipt(uow, event, receipts.failed_key(event.payment_id), lambda title: receipts.failed_text(event.amount, event.currency, title))
+
+
+async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
+    await _post_receipt(
+        uow,
+        event,
+        receipts.refund_key(event.payment_id, event.refund_id),
+        lambda title: receipts.refunded_text(event.amount, event.currency, event.refund_amount, event.amount_refunded, title),
+    )
+
+
+async def _post_receipt(uow: UnitOfWork, event: PaymentState, dedupe_key: str, text: Callable[[str | None], str]) -> None:
+    if event.conversation_id is None:
+        return
+    conversation = await ConversationRepository(uow.session).get(event.conversation_id)
+    if conversation is None:
+        # Billing only knows conversations from our own events, so this is not worth a retry loop.
+        log.warning(
+            "receipt for an unknown conversation",
+            extra={"payment_id": event.payment_id, "conversation_id": event.conversation_id},
+        )
+        return
+    project_id = event.project_id or conversation.project_id
+    project = await ProjectRepository(uow.session).get(project_id) if project_id else None
+    await post_system_message(
+        uow, conversation.id, text(project.title if project else None), dedupe_key=dedupe_key, payment_id=event.payment_id
+    )

@@ -1,0 +1,70 @@
+"""Messages in a conversation: text from participants, paid ones that hide their attachments, and
+system messages (payment receipts) posted once each."""
+
+from settle_kit.auth import Principal
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.errors import Unprocessable
+from settle_kit.models import new_id, utcnow
+from settle_kit.pagination import PageParams, paginate
+
+from messaging.conversations.service import visible_conversation
+from messaging.messages.models import SYSTEM_SENDER, Message
+from messaging.messages.repository import MessageRepository
+from messaging.messages.schemas import MessageCreate, MessageOut
+
+
+async def post_message(uow: UnitOfWork, caller: Principal, conversation_id: str, draft: MessageCreate) -> MessageOut:
+    conversation = await visible_conversation(uow, caller, conversation_id)
+    if draft.price is None and not draft.body.strip():
+        raise Unprocessable("A message needs a body of 1–10,000 characters.", field="body")
+    if draft.price is not None and not draft.attachments:
+        # What a buyer pays for is the attachments; the body is the teaser everyone reads.
+        raise Unprocessable("A paid message sells its attachments: add at least one.", field="attachments")
+    message = Message(
+        id=new_id("msg"),
+        conversation_id=conversation.id,
+        sender_id=caller.user_id,
+        kind="paid" if draft.price else "text",
+        body=draft.body,
+        attachments=[a.model_dump() for a in draft.attachments],
+        price_amount=draft.price.amount if draft.price else None,
+        price_currency=draft.price.currency if draft.price else None,
+        created_at=utcnow(),
+    )
+    repo = MessageRepository(uow.session)
+    repo.add(message)
+    await uow.session.flush()
+    await repo.touch_conversation(conversation.id, message.created_at)
+    return MessageOut.seen_by(message, caller.user_id)
+
+
+async def list_messages(uow: UnitOfWork, caller: Principal, conversation_id: str, params: PageParams) -> tuple[list[MessageOut], bool]:
+    await visible_conversation(uow, caller, conversation_id)
+    repo = MessageRepository(uow.session)
+    messages, has_more = await paginate(
+        uow.session, repo.of_conversation(conversation_id), created_at=Message.created_at, id_=Message.id, params=params
+    )
+    bought = await repo.unlocked_for(caller.user_id, [m.id for m in messages if m.kind == "paid"])
+    return [MessageOut.seen_by(m, caller.user_id, m.id in bought) for m in messages], has_more
+
+
+async def post_system_message(uow: UnitOfWork, conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None) -> bool:
+    """Posts a system message once per `dedupe_key`; returns whether this call posted it."""
+    repo = MessageRepository(uow.session)
+    created_at = utcnow()
+    posted = await repo.add_once(
+        {
+            "id": new_id("msg"),
+            "conversation_id": conversation_id,
+            "sender_id": SYSTEM_SENDER,
+            "kind": "system",
+            "body": body,
+            "attachments": [],
+            "payment_id": payment_id,
+            "dedupe_key": dedupe_key,
+            "created_at": created_at,
+        }
+    )
+    if posted:
+        await repo.touch_conversation(conversation_id, created_at)
+    return posted
