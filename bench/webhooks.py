@@ -1,0 +1,175 @@
+"""Webhook benchmark: signed `payment_intent.succeeded` events through the whole platform.
+
+Starts every service as a process (fresh databases, the Stripe simulator without a webhook
+endpoint, so only our own signed events arrive), prepares payments whose PaymentIntents have
+succeeded in the simulator, then measures:
+  - events/s accepted (2xx from POST /v1/webhooks/stripe through the gateway) and fully processed
+    (the receipt system message exists in the conversation);
+  - p50/p99 latency from the webhook POST to the receipt being readable through the gateway, at a
+    steady rate;
+beside pgbench's tpcb-like tps on the same PostgreSQL in the same run.
+
+    .venv/bin/python bench/webhooks.py [--events 1000] [--rate 200] [--seconds 10]
+
+Figures are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import statistics
+import subprocess
+import time
+import uuid
+from datetime import datetime
+
+import httpx
+import stripe
+from sqlalchemy.engine import make_url
+
+from settle_testing import databases
+from settle_testing.infra import postgres_url
+from settle_testing.platform import start_platform
+
+
+def pgbench_tps(seconds: int = 10) -> float:
+    url = asyncio.run(databases.create("pgbench"))
+    try:
+        parts = make_url(url)
+        args = ["-h", parts.host or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+        subprocess.run(["pgbench", *args, "-i", "-q", "-s", "10", parts.database], check=True, capture_output=True)
+        out = subprocess.run(
+            ["pgbench", *args, "-c", "8", "-j", "2", "-T", str(seconds), "-b", "tpcb-like", parts.database],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        return float(next(line for line in out.splitlines() if line.startswith("tps")).split("=")[1].split()[0])
+    finally:
+        asyncio.run(databases.drop(url))
+
+
+def signed(secret: str, event: dict) -> tuple[bytes, str]:
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, f"t={timestamp},v1={signature}"
+
+
+async def prepare_payments(platform, client: httpx.AsyncClient, count: int) -> tuple[str, list[dict]]:
+    gw, ann = platform.gateway_url, platform.headers("ann")
+    project = (await client.post(gw + "/v1/projects", json={"title": "Bench"}, headers=ann)).json()
+    await client.post(gw + f"/v1/projects/{project['id']}/members", json={"user_id": "ben"}, headers=ann)
+    conversation = (await client.post(gw + "/v1/conversations", json={"participant_ids": ["ben"], "project_id": project["id"]}, headers=ann)).json()
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 3000, "currency": "usd"}
+    while (await client.post(gw + "/v1/payments", json=body, headers={**ann, "Idempotency-Key": f"warmup-{uuid.uuid4()}"})).status_code == 404:
+        await asyncio.sleep(0.1)  # billing learns of the conversation from messaging's events
+    stripe_client = stripe.StripeClient(platform.env["STRIPE_API_KEY"], base_addresses={"api": platform.stripe_url}, http_client=stripe.HTTPXClient())
+    semaphore = asyncio.Semaphore(16)
+    run = uuid.uuid4().hex[:8]
+
+    async def one(i: int) -> dict:
+        async with semaphore:
+            response = await client.post(gw + "/v1/payments", json=body, headers={**ann, "Idempotency-Key": f"bench-{run}-{i}"})
+            if response.status_code != 201:
+                raise SystemExit(f"could not create a payment: {response.status_code} {response.text}")
+            payment = response.json()
+            intent = await stripe_client.v1.payment_intents.confirm_async(payment["stripe_payment_intent_id"], params={"payment_method": "pm_card_visa"})
+            return {"id": f"evt_bench_{uuid.uuid4().hex}", "object": "event", "type": "payment_intent.succeeded",
+                    "created": int(time.time()), "data": {"object": intent.to_dict()}}
+
+    return conversation["id"], await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def post_events(platform, client: httpx.AsyncClient, events: list[dict], rate: float | None) -> tuple[float, dict[str, float]]:
+    secret, url = platform.env["STRIPE_WEBHOOK_SECRET"], platform.gateway_url + "/v1/webhooks/stripe"
+    sent_at: dict[str, float] = {}
+    semaphore = asyncio.Semaphore(32)
+
+    async def send(event: dict) -> None:
+        async with semaphore:
+            payload, signature = signed(secret, event)
+            sent_at[event["data"]["object"]["metadata"]["payment_id"]] = time.time()
+            response = await client.post(url, content=payload, headers={"Stripe-Signature": signature, "content-type": "application/json"})
+            response.raise_for_status()
+
+    start = time.perf_counter()
+    if rate is None:
+        await asyncio.gather(*(send(e) for e in events))
+    else:
+        tasks = []
+        for i, event in enumerate(events):
+            tasks.append(asyncio.create_task(send(event)))
+            delay = start + (i + 1) / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await asyncio.gather(*tasks)
+    return time.perf_counter() - start, sent_at
+
+
+async def receipts(platform, client: httpx.AsyncClient, conversation_id: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    cursor = None
+    while True:
+        params = {"limit": 100, **({"starting_after": cursor} if cursor else {})}
+        page = (await client.get(platform.gateway_url + f"/v1/conversations/{conversation_id}/messages", params=params, headers=platform.headers("ann"))).json()
+        for message in page["data"]:
+            if message["kind"] == "system" and message.get("payment_id") and "succeeded" in message["body"]:
+                found[message["payment_id"]] = datetime.fromisoformat(message["created_at"]).timestamp()
+        if not page["has_more"]:
+            return found
+        cursor = page["data"][-1]["id"]
+
+
+async def wait_receipts(platform, client, conversation_id: str, expected: set[str], timeout: float = 300) -> dict[str, float]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await receipts(platform, client, conversation_id)
+        if expected <= set(found) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.5)
+
+
+async def run(platform, events_count: int, rate: int, seconds: int) -> None:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64)) as client:
+        conversation_id, burst = await prepare_payments(platform, client, events_count)
+        conversation_id_2, steady = await prepare_payments(platform, client, rate * seconds)
+
+        start = time.perf_counter()
+        accept_s, _ = await post_events(platform, client, burst, rate=None)
+        ids = {e["data"]["object"]["metadata"]["payment_id"] for e in burst}
+        await wait_receipts(platform, client, conversation_id, ids)
+        processed_s = time.perf_counter() - start
+
+        _, sent_at = await post_events(platform, client, steady, rate=rate)
+        found = await wait_receipts(platform, client, conversation_id_2, set(sent_at))
+        latencies = sorted((found[p] - sent_at[p]) * 1000 for p in sent_at if p in found)
+
+    print()
+    print("Settle webhook benchmark (whole platform as processes, this machine)")
+    print(f"  accepted (2xx through the gateway)          {events_count / accept_s:8.0f} events/s")
+    print(f"  fully processed (receipt readable)          {events_count / processed_s:8.0f} events/s  ({events_count} events)")
+    print(f"  webhook -> receipt at {rate}/s for {seconds}s       p50 {statistics.median(latencies):6.1f} ms   "
+          f"p99 {latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:6.1f} ms   ({len(latencies)}/{len(sent_at)} events)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    postgres_url()
+    tps = pgbench_tps()
+    platform = start_platform({"LOG_LEVEL": "WARNING"}, stripe_webhooks=False)
+    try:
+        asyncio.run(run(platform, args.events, args.rate, args.seconds))
+    finally:
+        platform.stop()
+    print(f"  pgbench tpcb-like on the same PostgreSQL     {tps:8.0f} tps")
+
+
+if __name__ == "__main__":
+    main()
