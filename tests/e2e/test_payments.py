@@ -47,6 +47,18 @@ def create_payment(platform, payer: str, body: dict, key: str | None = None) -> 
     return eventually(attempt) or httpx.post(platform.gateway_url + "/v1/payments", json=body, headers=headers)
 
 
+def receipts(platform, user: str, conversation_id: str) -> list[str]:
+    page = httpx.get(
+        platform.gateway_url + f"/v1/conversations/{conversation_id}/messages", params={"limit": 100}, headers=platform.headers(user)
+    ).json()
+    return [m["body"] for m in reversed(page["data"]) if m["kind"] == "system"]
+
+
+def wait_receipts(platform, user: str, conversation_id: str, count: int) -> list[str]:
+    eventually(lambda: len(receipts(platform, user, conversation_id)) >= count)
+    return receipts(platform, user, conversation_id)
+
+
 def payment_status(platform, user: str, payment_id: str) -> str:
     return httpx.get(platform.gateway_url + f"/v1/payments/{payment_id}", headers=platform.headers(user)).json()["status"]
 
@@ -74,6 +86,20 @@ def test_a_pays_b_in_their_conversation_and_both_see_it_succeed(platform):
     assert seen_by_ben["status"] == "succeeded" and seen_by_ben["succeeded_at"]
     listed = httpx.get(platform.gateway_url + "/v1/payments", params={"conversation_id": conversation["id"]}, headers=platform.headers("ben")).json()
     assert [p["id"] for p in listed["data"]] == [payment["id"]]
+    success = ["✅ Payment of $30.00 for Logo design succeeded."]
+    assert wait_receipts(platform, "ann", conversation["id"], 1) == success
+    assert receipts(platform, "ben", conversation["id"]) == success
+
+    # Ann hides the chat: gone from her list, still in Ben's, her payment still hers to read.
+    gw = platform.gateway_url
+    assert httpx.post(gw + f"/v1/conversations/{conversation['id']}/hide", headers=platform.headers("ann")).status_code == 204
+    ann_list = [c["id"] for c in httpx.get(gw + "/v1/conversations", params={"limit": 100}, headers=platform.headers("ann")).json()["data"]]
+    ben_list = [c["id"] for c in httpx.get(gw + "/v1/conversations", params={"limit": 100}, headers=platform.headers("ben")).json()["data"]]
+    assert conversation["id"] not in ann_list and conversation["id"] in ben_list
+    assert httpx.get(gw + f"/v1/payments/{payment['id']}", headers=platform.headers("ann")).json()["status"] == "succeeded"
+    httpx.post(gw + f"/v1/conversations/{conversation['id']}/messages", json={"body": "Thanks!"}, headers=platform.headers("ben"))
+    ann_list = [c["id"] for c in httpx.get(gw + "/v1/conversations", params={"limit": 100}, headers=platform.headers("ann")).json()["data"]]
+    assert conversation["id"] in ann_list
 
 
 def test_a_declined_card_fails_the_payment(platform):
@@ -87,6 +113,7 @@ def test_a_declined_card_fails_the_payment(platform):
     except stripe.CardError:
         pass  # Stripe answers the confirmation with a card error and fails the attempt
     assert wait_status(platform, "ann", payment["id"], "failed") == "failed"
+    assert wait_receipts(platform, "ben", conversation["id"], 1) == ["❌ Payment of €15.00 for Declined failed."]
 
 
 def test_refunds_partial_then_full_and_never_above_what_is_left(platform):
@@ -120,6 +147,11 @@ def test_refunds_partial_then_full_and_never_above_what_is_left(platform):
     assert (final["status"], final["amount_refunded"]) == ("refunded", 3000)
     intent = stripe_client(platform).v1.payment_intents.retrieve(payment["stripe_payment_intent_id"], params={"expand": ["latest_charge"]})
     assert intent.latest_charge.amount_refunded == 3000 and intent.latest_charge.refunded
+    assert wait_receipts(platform, "ann", conversation["id"], 3) == [
+        "✅ Payment of $30.00 for Refunds succeeded.",
+        "↩️ $10.00 of the payment of $30.00 for Refunds was refunded.",
+        "↩️ $20.00 of the payment of $30.00 for Refunds was refunded; it is now fully refunded.",
+    ]
 
 
 def test_a_stranger_sees_nothing_and_cannot_pay_into_the_conversation(platform):
@@ -212,6 +244,7 @@ def test_a_repeated_succeeded_event_and_a_late_processing_event_leave_one_succes
             "data": {"object": {**succeeded["data"]["object"], "status": "processing"}}}
     assert signed_post(platform, late).status_code == 200
 
-    time.sleep(1)  # let billing process what it stored; the status must not move back meanwhile
+    time.sleep(1)  # let billing process what it stored; nothing may move back or repeat meanwhile
     final = httpx.get(platform.gateway_url + f"/v1/payments/{payment['id']}", headers=platform.headers("ann")).json()
     assert final["status"] == "succeeded"
+    assert receipts(platform, "ann", conversation["id"]) == ["✅ Payment of $30.00 for Repeats succeeded."]
