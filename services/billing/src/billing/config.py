@@ -21,3 +21,4 @@ class Settings(ServiceSettings):
     # Payments still open after this are re-read from Stripe (a webhook may have been lost).
     reconcile_after_s: float = 600
     reconcile_interval_s: float = 60
+    stripe_event_workers: int = 8
