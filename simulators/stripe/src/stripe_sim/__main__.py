@@ -39,15 +39,13 @@ def main(argv: list[str] | None = None) -> None:
     if config.webhook_secret and not config.webhook_secret.startswith("whsec_"):
         p.error("--webhook-secret must start with whsec_")
 
-    import uvicorn
-
     from .app import create_app
+    from .server import run
 
     app = create_app(config)
     if not config.public_url:
         app.sim.base_url = f"http://{args.host}:{args.port}"
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                lifespan="on")
+    run(app, args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ Written against raw ASGI rather than a framework's request objects because the h
 from __future__ import annotations
 
 import asyncio
-import json
+import gc
 import logging
 from urllib.parse import unquote
 
 from . import errors, forms, keys, persistence
 from .config import Config
+from .encoding import dumps_bytes
 from .errors import StripeError
 from .expand import expand
 from .ids import new_id
@@ -131,6 +132,9 @@ class StripeSimApp:
 
         while True:
             await asyncio.sleep(self.sim.config.persist_interval)
+            # Stored objects live as long as the simulator: keep them out of the cyclic collector's
+            # full passes, whose pauses would otherwise grow with the data.
+            gc.freeze()
             try:
                 checkout.expire_due(self.sim)
                 if self.sim.config.state_file and self.sim.store.dirty:
@@ -146,11 +150,23 @@ class StripeSimApp:
         await self.sim.webhooks.close()
 
     async def __call__(self, scope, receive, send) -> None:
+        """ASGI entry point, for embedding in any ASGI server."""
         kind = scope["type"]
         if kind == "http":
             if not self._started:
                 await self._startup()
-            await self._http(scope, receive, send)
+            body = b""
+            more = True
+            while more:
+                msg = await receive()
+                body += msg.get("body", b"")
+                more = msg.get("more_body", False)
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            status, hdrs, payload = self.handle(scope["method"], scope["path"], scope.get("query_string", b""),
+                                                headers, body, scope.get("scheme", "http"))
+            hdrs.append((b"content-length", str(len(payload)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": hdrs})
+            await send({"type": "http.response.body", "body": payload})
         elif kind == "lifespan":
             while True:
                 msg = await receive()
@@ -162,41 +178,25 @@ class StripeSimApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
-    async def _http(self, scope, receive, send) -> None:
-        body = b""
-        more = True
-        while more:
-            msg = await receive()
-            body += msg.get("body", b"")
-            more = msg.get("more_body", False)
-        headers = {}
-        for k, v in scope["headers"]:
-            headers[k.decode("latin-1")] = v.decode("latin-1")
-        method = scope["method"]
-        path = scope["path"]
+    def handle(self, method: str, path: str, query: bytes, headers: dict, body: bytes, scheme: str = "http"):
+        """One request, synchronously: (status, [(name, value)], payload). Header names are lower-case."""
         sim = self.sim
         base_url = sim.config.public_url
         if not base_url:
-            host = headers.get("host") or "127.0.0.1:12111"
-            base_url = f"{scope.get('scheme', 'http')}://{host}"
+            base_url = f"{scheme}://{headers.get('host') or '127.0.0.1:12111'}"
             sim.base_url = base_url
-        request_id = new_id("req", 14)
-        query = scope.get("query_string", b"")
         if method == "OPTIONS":
-            await self._send(send, 204, b"", [(b"access-control-allow-origin", b"*"),
-                                              (b"access-control-allow-headers", b"*"),
-                                              (b"access-control-allow-methods", b"GET, POST, DELETE")])
-            return
+            return 204, [(b"access-control-allow-origin", b"*"), (b"access-control-allow-headers", b"*"),
+                         (b"access-control-allow-methods", b"GET, POST, DELETE")], b""
         route, args = self.router.match(method, path)
         if route is not None and route.page:
-            await self._page(route, args, method, path, headers, base_url, query, body, send)
-            return
+            return self._page(route, args, method, path, headers, base_url, query, body)
+        request_id = new_id("req", 14)
         status, payload, extra = self._api(route, args, method, path, headers, base_url, query, body, request_id)
         hdrs = list(_JSON_HEADERS)
         hdrs.append((b"request-id", request_id.encode()))
-        for k, v in extra:
-            hdrs.append((k, v))
-        await self._send(send, status, payload, hdrs)
+        hdrs.extend(extra)
+        return status, hdrs, payload
 
     def _api(self, route, args, method, path, headers, base_url, query, body, request_id):
         sim = self.sim
@@ -216,13 +216,12 @@ class StripeSimApp:
                 except forms.FormError as e:
                     raise StripeError(400, str(e), code="parameter_invalid", param=e.param)
             except StripeError as e:
-                return e.status, json.dumps(e.body()).encode(), e.headers.items()
-            replay = None
+                return e.status, dumps_bytes(e.body()), _encode_headers(e.headers)
             if idem_key and method == "POST":
                 try:
                     replay = sim.idempotency.lookup(ctx.key, idem_key, method, path, params)
                 except StripeError as e:
-                    return e.status, json.dumps(e.body()).encode(), ()
+                    return e.status, dumps_bytes(e.body()), []
                 if replay is not None:
                     return replay.status, replay.body, [(b"idempotent-replayed", b"true"),
                                                          (b"idempotency-key", idem_key.encode())]
@@ -234,19 +233,19 @@ class StripeSimApp:
                     paths = get_list(params, "expand")
                     if paths:
                         result = expand(result, paths, sim.store.objects.get)
-                    payload = json.dumps(result).encode()
+                    payload = dumps_bytes(result)
                 status = 200
                 save = True
             except StripeError as e:
                 status = e.status
-                payload = json.dumps(e.body()).encode()
-                extra = list(e.headers.items())
+                payload = dumps_bytes(e.body())
+                extra = _encode_headers(e.headers)
                 # Stripe saves a result once an endpoint started executing; validation failures are not saved.
                 save = status not in (400, 401, 429) or e.type == "idempotency_error"
             except Exception:
                 log.exception("internal error on %s %s", method, path)
                 status = 500
-                payload = json.dumps({"error": {"type": "api_error", "message": "Internal simulator error."}}).encode()
+                payload = dumps_bytes({"error": {"type": "api_error", "message": "Internal simulator error."}})
                 save = False
             if idem_key and method == "POST":
                 extra.append((b"idempotency-key", idem_key.encode()))
@@ -256,7 +255,7 @@ class StripeSimApp:
         finally:
             sim.current_request = None
 
-    async def _page(self, route, args, method, path, headers, base_url, query, body, send) -> None:
+    def _page(self, route, args, method, path, headers, base_url, query, body):
         ctx = Ctx(self.sim, method, path, headers, base_url, query)
         try:
             form = forms.decode(query)
@@ -270,14 +269,12 @@ class StripeSimApp:
         hdrs = [(b"content-type", b"text/html; charset=utf-8")]
         for k, v in result.headers.items():
             hdrs.append((k.encode(), v.encode()))
-        await self._send(send, result.status, result.body.encode(), hdrs)
+        return result.status, hdrs, result.body.encode()
 
-    @staticmethod
-    async def _send(send, status, payload: bytes, headers) -> None:
-        headers = list(headers)
-        headers.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+
+def _encode_headers(headers: dict) -> list:
+    return [(k.encode() if isinstance(k, str) else k, v.encode() if isinstance(v, str) else v)
+            for k, v in headers.items()]
 
 
 def create_app(config: Config | None = None, **options) -> StripeSimApp:

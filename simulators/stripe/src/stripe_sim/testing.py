@@ -41,21 +41,32 @@ def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | Non
 
 
 class SimServer:
-    """The simulator under uvicorn in a background thread, on a free loopback port."""
+    """The simulator on a free loopback port, in a background thread.
 
-    def __init__(self, port: int | None = None, **options) -> None:
-        import uvicorn
+    `asgi=True` serves the ASGI app through uvicorn instead of the simulator's own HTTP server."""
 
+    def __init__(self, port: int | None = None, asgi: bool = False, **options) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         options.setdefault("public_url", self.url)
         self.app = create_app(**options)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.asgi = asgi
+        if asgi:
+            import uvicorn
+
+            config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                    lifespan="on", access_log=False)
+            self.server = uvicorn.Server(config)
+            self.thread = threading.Thread(target=self.server.run, daemon=True)
+        else:
+            from .server import ThreadedServer
+
+            self.server = ThreadedServer(self.app, "127.0.0.1", self.port)
 
     def start(self) -> "SimServer":
+        if not self.asgi:
+            self.server.start()
+            return self
         self.thread.start()
         deadline = time.time() + 10
         while not self.server.started:
@@ -65,6 +76,9 @@ class SimServer:
         return self
 
     def stop(self) -> None:
+        if not self.asgi:
+            self.server.stop()
+            return
         self.server.should_exit = True
         self.thread.join(timeout=10)
 

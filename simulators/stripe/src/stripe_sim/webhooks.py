@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections import deque
 from dataclasses import dataclass
 
+from .encoding import dumps_str
 from .ids import new_id
 from .store import EventRecord
 
@@ -34,9 +34,9 @@ def render_event(rec: EventRecord) -> str:
     head["pending_webhooks"] = len(rec.pending)
     data = '{"object":' + rec.object_json
     if rec.previous_attributes:
-        data += ',"previous_attributes":' + json.dumps(rec.previous_attributes)
+        data += ',"previous_attributes":' + dumps_str(rec.previous_attributes)
     data += "}"
-    return json.dumps(head)[:-1] + ',"data":' + data + "}"
+    return dumps_str(head)[:-1] + ',"data":' + data + "}"
 
 
 def matches(endpoint: dict, event_type: str) -> bool:
@@ -80,7 +80,7 @@ class Dispatcher:
         }
         if account:
             head["account"] = account
-        rec = EventRecord(head, json.dumps(obj), previous_attributes)
+        rec = EventRecord(head, dumps_str(obj), previous_attributes)
         id = head["id"]
         store.events[id] = rec
         store.index(("event",)).add(id, now)
