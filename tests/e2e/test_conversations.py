@@ -4,7 +4,6 @@ paid messages, and payment receipts from billing's events on the real bus."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -16,17 +15,8 @@ from settle_contracts import Envelope
 from settle_contracts.billing import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from settle_kit.bus.messages import build_message
 
-PROBLEM = "application/problem+json"
+from support import PROBLEM, eventually
 FILE = {"name": "logo.png", "content_type": "image/png", "size": 2048, "url": "https://files.example.com/logo.png"}
-
-
-def eventually(check, timeout: float = 20.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
 def user() -> str:

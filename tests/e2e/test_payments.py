@@ -9,16 +9,7 @@ import uuid
 import httpx
 import stripe
 
-PROBLEM = "application/problem+json"
-
-
-def eventually(check, timeout: float = 20.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
+from support import PROBLEM, eventually
 
 
 def stripe_client(platform) -> stripe.StripeClient:

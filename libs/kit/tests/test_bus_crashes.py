@@ -6,26 +6,14 @@ import asyncio
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from bus_fixtures import Pinged, counts, emit, prepare_database, recording, settings_for, start_bus, wait_for
+from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
 from settle_kit.bus.schema import inbox, outbox
-from settle_kit.db import Database
 
 WORKER = Path(__file__).with_name("bus_worker.py")
 
 
-@pytest.fixture
-async def world(database_factory, bus_namespace):
-    alpha_url, beta_url = await database_factory("alpha"), await database_factory("beta")
-    for url in (alpha_url, beta_url):
-        await prepare_database(url)
-    bus_namespace.services.add("beta")
-    alpha_db, beta_db = Database(alpha_url), Database(beta_url)
-    yield alpha_db, beta_db, bus_namespace
-    await alpha_db.dispose()
-    await beta_db.dispose()
 
 
 async def run_worker(*args: str) -> asyncio.subprocess.Process:

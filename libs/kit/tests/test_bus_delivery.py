@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 
-from bus_fixtures import counts, emit, prepare_database, recording, settings_for, start_bus, wait_for, Pinged
-from settle_kit.db import Database
+from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
 
 
-@pytest.fixture
-async def world(database_factory, bus_namespace):
-    alpha_url, beta_url = await database_factory("alpha"), await database_factory("beta")
-    for url in (alpha_url, beta_url):
-        await prepare_database(url)
-    bus_namespace.services.add("beta")
-    alpha_db, beta_db = Database(alpha_url), Database(beta_url)
-    yield alpha_db, beta_db, bus_namespace
-    await alpha_db.dispose()
-    await beta_db.dispose()
 
 
 async def test_committed_event_reaches_the_other_service_and_a_rolled_back_one_never_does(world):

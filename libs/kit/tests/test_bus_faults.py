@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import aio_pika
-import pytest
 
-from bus_fixtures import Pinged, counts, emit, prepare_database, recording, settings_for, start_bus, wait_for
+from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
 from settle_kit.bus.messages import ATTEMPT_HEADER
-from settle_kit.db import Database
 from settle_testing.proxy import TcpProxy
 
 
-@pytest.fixture
-async def world(database_factory, bus_namespace):
-    alpha_url, beta_url = await database_factory("alpha"), await database_factory("beta")
-    for url in (alpha_url, beta_url):
-        await prepare_database(url)
-    bus_namespace.services.add("beta")
-    alpha_db, beta_db = Database(alpha_url), Database(beta_url)
-    yield alpha_db, beta_db, bus_namespace
-    await alpha_db.dispose()
-    await beta_db.dispose()
 
 
 async def test_a_poison_message_is_dead_lettered_after_bounded_retries_without_blocking_the_rest(world):

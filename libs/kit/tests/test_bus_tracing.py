@@ -8,8 +8,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bus_fixtures import Pinged, counts, emit, prepare_database, recording, settings_for, start_bus, wait_for
-from settle_kit.db import Database
+from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
 from settle_kit.telemetry import configure_tracing
 
 
@@ -24,14 +23,10 @@ def spans() -> InMemorySpanExporter:
     exporter.shutdown()
 
 
-async def test_publish_and_consume_continue_the_emitting_trace(spans, database_factory, bus_namespace):
-    alpha_url, beta_url = await database_factory("alpha"), await database_factory("beta")
-    for url in (alpha_url, beta_url):
-        await prepare_database(url)
-    bus_namespace.services.add("beta")
-    alpha_db, beta_db = Database(alpha_url), Database(beta_url)
-    beta = await start_bus(settings_for("beta", beta_url, bus_namespace, run_relay=False), beta_db, {Pinged: recording()})
-    alpha = await start_bus(settings_for("alpha", alpha_url, bus_namespace, run_consumer=False), alpha_db)
+async def test_publish_and_consume_continue_the_emitting_trace(spans, world):
+    alpha_db, beta_db, ns = world
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: recording()})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
     try:
         with trace.get_tracer("test").start_as_current_span("POST /v1/things") as request_span:
             await emit(alpha_db, 1)
@@ -40,8 +35,6 @@ async def test_publish_and_consume_continue_the_emitting_trace(spans, database_f
     finally:
         await alpha.stop()
         await beta.stop()
-        await alpha_db.dispose()
-        await beta_db.dispose()
 
     by_name = {s.name: s for s in spans.get_finished_spans()}
     trace_id = request_span.get_span_context().trace_id
