@@ -125,19 +125,13 @@ def rate(client, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def run(kind: str, client_kind: str, pairs: int, window: int) -> tuple[float, float]:
+def run(kind: str, client_kind: str, pairs: int, window: int) -> list[float]:
+    """Rates of consecutive windows of `window` pairs, from the first pair to `pairs + window`."""
     proc, port = start(kind)
     try:
         client = RawClient(port) if client_kind == "raw" else SdkClient(port)
-        for _ in range(5):  # connection set-up and first-call imports are not the server's speed
-            client.pair()
-        first = rate(client, window)
-        done = 5 + window
-        while done < pairs:
-            client.pair()
-            done += 1
-        later = rate(client, window)
-        return first, later
+        client.pair()  # connection set-up is not the server's speed
+        return [rate(client, window) for _ in range(pairs // window + 1)]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -152,12 +146,18 @@ def main() -> None:
     args = p.parse_args()
     clients = ["raw", "sdk"] if args.sdk else ["raw"]
     kinds = ["simulator"] if args.skip_localstripe else ["simulator", "localstripe"]
+    w = args.window
     print(f"PaymentIntent create+confirm pairs/s, one client, {os.cpu_count()} CPUs")
-    print(f"{'server':<12} {'client':<6} {'first ' + str(args.window):>12} {'after ' + str(args.pairs):>12}")
+    print(f"{'server':<12} {'client':<6} {'first ' + str(w):>10} {'after ' + str(args.pairs):>11}"
+          f" {'median first 1000':>18} {'median last 1000':>17}")
     for client_kind in clients:
         for kind in kinds:
-            first, later = run(kind, client_kind, args.pairs, args.window)
-            print(f"{kind:<12} {client_kind:<6} {first:>12.0f} {later:>12.0f}", flush=True)
+            rates = run(kind, client_kind, args.pairs, w)
+            k = max(1, 1000 // w)
+            head = sorted(rates[:k])[len(rates[:k]) // 2]
+            tail = sorted(rates[-k:])[len(rates[-k:]) // 2]
+            print(f"{kind:<12} {client_kind:<6} {rates[0]:>10.0f} {rates[-1]:>11.0f} {head:>18.0f} {tail:>17.0f}",
+                  flush=True)
 
 
 if __name__ == "__main__":

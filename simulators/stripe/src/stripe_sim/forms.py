@@ -36,7 +36,7 @@ def decode(raw: bytes | str) -> dict:
 def _assign(root: dict, key: str, value: str) -> None:
     bracket = key.find("[")
     if bracket <= 0:
-        _put(root, key, value, key)
+        root[key] = value
         return
     head = key[:bracket]
     parts = [head]
@@ -76,11 +76,7 @@ def _assign(root: dict, key: str, value: str) -> None:
     else:
         if isinstance(node, list):
             raise FormError(f"Invalid array parameter: {key}", key)
-        _put(node, last, value, key)
-
-
-def _put(node: dict, key: str, value: str, full: str) -> None:
-    node[key] = value
+        node[last] = value
 
 
 def _listify(node, name):

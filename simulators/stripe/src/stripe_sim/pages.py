@@ -133,9 +133,6 @@ def routes(r):
     r.add("GET", "/connect/onboarding/{token}", onboarding_page, page=True)
     r.add("POST", "/connect/onboarding/{token}", onboarding_submit, page=True)
     r.add("GET", "/connect/express/{id}", express_dashboard, page=True)
-    try:
-        from .resources import checkout
+    from .resources import checkout
 
-        checkout.page_routes(r)
-    except AttributeError:
-        pass
+    checkout.page_routes(r)

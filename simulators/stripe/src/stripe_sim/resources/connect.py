@@ -221,14 +221,16 @@ def destination_payment(ctx, charge: dict, amount: int, fee: int | None) -> None
     charge["transfer"] = transfer["id"]
     charge["destination"] = destination
     if fee:
+        fee_id = new_id("fee")
         fee_obj = {
-            "id": new_id("fee"),
+            "id": fee_id,
             "object": "application_fee",
             "account": destination,
             "amount": fee,
             "amount_refunded": 0,
             "application": "ca_settlesimulator",
-            "balance_transaction": charges.balance_transaction(ctx, fee, charge["currency"], "", "application_fee")["id"],
+            "balance_transaction": charges.balance_transaction(ctx, fee, charge["currency"], fee_id,
+                                                               "application_fee")["id"],
             "charge": charge["id"],
             "created": ctx.sim.now(),
             "currency": charge["currency"],
@@ -238,7 +240,7 @@ def destination_payment(ctx, charge: dict, amount: int, fee: int | None) -> None
             "refunded": False,
             "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": ""},
         }
-        fee_obj["refunds"]["url"] = f"/v1/application_fees/{fee_obj['id']}/refunds"
+        fee_obj["refunds"]["url"] = f"/v1/application_fees/{fee_id}/refunds"
         ctx.store.add(fee_obj, ("application_fee", "charge", charge["id"]))
         charge["application_fee"] = fee_obj["id"]
         charge["application_fee_amount"] = fee
