@@ -48,7 +48,7 @@ def _alg_none(sub: str = "alice") -> str:
 
 @pytest.mark.parametrize(
     ("case", "code"),
-    [("missing", "missing_token"), ("expired", "token_expired"), ("wrong_key", "invalid_token"), ("alg_none", "invalid_token"), ("no_exp", "invalid_token"), ("bad_sub", "invalid_token")],
+    [("missing", "missing_token"), ("expired", "token_expired"), ("wrong_key", "invalid_token"), ("alg_none", "invalid_token"), ("no_exp", "invalid_token"), ("bad_sub", "invalid_token"), ("reserved_sub", "invalid_token")],
 )
 @pytest.mark.parametrize("target", ["gateway", "messaging directly"])
 def test_bad_tokens_are_refused_with_401_problems(platform, case, code, target):
@@ -60,6 +60,7 @@ def test_bad_tokens_are_refused_with_401_problems(platform, case, code, target):
         "alg_none": _alg_none(),
         "no_exp": jwt.encode({"sub": "alice"}, secret, algorithm="HS256"),
         "bad_sub": _token(secret, sub="alice smith!"),
+        "reserved_sub": _token(secret, sub="system"),
     }
     base = platform.gateway_url if target == "gateway" else platform.service_urls["messaging"]
     headers = {"X-User-Id": "alice", "X-Role": "admin"}  # a forged identity is never enough

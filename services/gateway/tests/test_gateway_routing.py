@@ -106,6 +106,7 @@ def test_readiness_names_the_service_that_is_down(upstream):
 def test_dev_tokens_exist_only_outside_production(upstream):
     with gateway(upstream) as client:
         assert client.post("/v1/dev/tokens", json={"user_id": "alice", "role": "admin"}).status_code == 201
+        assert client.post("/v1/dev/tokens", json={"user_id": "system"}).status_code == 422  # reserved
         bad = client.post("/v1/dev/tokens", json={"user_id": "not valid!", "role": "king"})
         assert bad.status_code == 422
         assert {e["field"] for e in bad.json()["errors"]} == {"user_id", "role"}

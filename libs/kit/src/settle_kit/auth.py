@@ -20,6 +20,8 @@ from settle_kit.errors import Forbidden, Unauthorized
 Role = Literal["user", "admin", "service"]
 ROLES: tuple[Role, ...] = ("user", "admin", "service")
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Messages from the platform itself carry this sender id; no person may have it.
+RESERVED_USER_IDS = frozenset({"system"})
 ALGORITHM = "HS256"
 
 
@@ -38,8 +40,8 @@ class Principal:
 
 
 def mint_token(secret: str, user_id: str, role: Role = "user", ttl: timedelta = timedelta(hours=12)) -> tuple[str, datetime]:
-    if not USER_ID.match(user_id):
-        raise ValueError("user_id must be 1-64 of [A-Za-z0-9_-]")
+    if not USER_ID.match(user_id) or user_id in RESERVED_USER_IDS:
+        raise ValueError("user_id must be 1-64 of [A-Za-z0-9_-] and not a reserved id")
     expires_at = datetime.now(UTC).replace(microsecond=0) + ttl
     token = jwt.encode({"sub": user_id, "role": role, "exp": expires_at}, secret, algorithm=ALGORITHM)
     return token, expires_at
@@ -54,7 +56,7 @@ def verify_token(secret: str, token: str) -> Principal:
     except jwt.InvalidTokenError as exc:
         raise Unauthorized(f"The token is invalid: {exc}.", code="invalid_token") from None
     sub, role = claims.get("sub"), claims.get("role", "user")
-    if not isinstance(sub, str) or not USER_ID.match(sub):
+    if not isinstance(sub, str) or not USER_ID.match(sub) or sub in RESERVED_USER_IDS:
         raise Unauthorized("The token's subject is not a valid user id.", code="invalid_token")
     if role not in ROLES:
         raise Unauthorized("The token's role is not known.", code="invalid_token")
