@@ -20,10 +20,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def start_stripe_work(app: FastAPI) -> None:
         app.state.stripe = create_stripe_client(settings)
-        app.state.stripe_events = StripeEventProcessor(app.state.db, app.state.stripe)
-        # Several workers: each event waits on a Stripe round trip; SKIP LOCKED keeps them apart.
+        app.state.stripe_events = StripeEventProcessor(app.state.db, app.state.stripe, concurrency=settings.stripe_event_concurrency)
         app.state.billing_tasks = [
-            *(asyncio.create_task(app.state.stripe_events.run(), name=f"stripe-events-{i}") for i in range(settings.stripe_event_workers)),
+            asyncio.create_task(app.state.stripe_events.run(), name="stripe-events"),
             asyncio.create_task(
                 run_reconciliation(
                     app.state.db, app.state.stripe, timedelta(seconds=settings.reconcile_after_s), settings.reconcile_interval_s

@@ -21,4 +21,5 @@ class Settings(ServiceSettings):
     # Payments still open after this are re-read from Stripe (a webhook may have been lost).
     reconcile_after_s: float = 600
     reconcile_interval_s: float = 60
-    stripe_event_workers: int = 8
+    # Stored Stripe events processed at once (each waits on a Stripe round trip).
+    stripe_event_concurrency: int = 8

@@ -29,9 +29,13 @@ MAX_ATTEMPTS = 12
 
 
 class StripeEventProcessor:
-    def __init__(self, db: Database, client: stripe.StripeClient, *, poll_interval_s: float = 2.0) -> None:
+    """One loop per process: it picks due events and processes up to `concurrency` at once,
+    each in its own transaction holding its event's row lock (SKIP LOCKED keeps replicas apart)."""
+
+    def __init__(self, db: Database, client: stripe.StripeClient, *, concurrency: int = 8, poll_interval_s: float = 2.0) -> None:
         self.db = db
         self.client = client
+        self.concurrency = concurrency
         self.poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
 
@@ -41,7 +45,7 @@ class StripeEventProcessor:
     async def run(self) -> None:
         while True:
             try:
-                while await self.process_next():
+                while await self.process_due():
                     pass
             except asyncio.CancelledError:
                 raise
@@ -51,19 +55,35 @@ class StripeEventProcessor:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
             self._wake.clear()
 
-    async def process_next(self) -> bool:
-        """Processes one due event; False when none is due."""
+    async def process_due(self) -> int:
+        """Processes the events due now, oldest first; returns how many it took."""
+        async with self.db.sessions() as session:
+            due = list(
+                await session.scalars(
+                    select(StripeEvent.id)
+                    .where(StripeEvent.processed_at.is_(None), StripeEvent.next_attempt_at <= utcnow(), StripeEvent.attempts < MAX_ATTEMPTS)
+                    .order_by(StripeEvent.received_at)
+                    .limit(self.concurrency * 4)
+                )
+            )
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(event_id: str) -> bool:
+            async with semaphore:
+                return await self.process(event_id)
+
+        return sum(await asyncio.gather(*(one(event_id) for event_id in due)))
+
+    async def process(self, event_id: str) -> bool:
+        """Processes one stored event unless another worker holds it or already did it."""
         async with UnitOfWork(self.db, "billing") as uow:
             row = await uow.session.scalar(
                 select(StripeEvent)
-                .where(StripeEvent.processed_at.is_(None), StripeEvent.next_attempt_at <= utcnow(), StripeEvent.attempts < MAX_ATTEMPTS)
-                .order_by(StripeEvent.received_at)
-                .limit(1)
+                .where(StripeEvent.id == event_id, StripeEvent.processed_at.is_(None))
                 .with_for_update(skip_locked=True)
             )
             if row is None:
                 return False
-            event_id = row.id
             try:
                 async with uow.savepoint():
                     await self.handle(uow, row.type, row.payload)
