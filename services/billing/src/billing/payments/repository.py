@@ -13,8 +13,9 @@ class PaymentRepository:
     def add(self, entity: Payment | Refund) -> None:
         self.session.add(entity)
 
-    async def get(self, payment_id: str, *, for_update: bool = False) -> Payment | None:
-        return await self.session.get(Payment, payment_id, with_for_update=for_update)
+    async def get(self, payment_id: str, *, for_update: bool = False, skip_locked: bool = False) -> Payment | None:
+        lock = {"skip_locked": True} if skip_locked else for_update
+        return await self.session.get(Payment, payment_id, with_for_update=lock)
 
     async def by_intent(self, intent_id: str, *, for_update: bool = True) -> Payment | None:
         query = select(Payment).where(Payment.stripe_payment_intent_id == intent_id)
@@ -25,13 +26,12 @@ class PaymentRepository:
     def visible_to(self, user_id: str) -> Select:
         return select(Payment).where(or_(Payment.payer_id == user_id, Payment.payee_id == user_id))
 
-    async def stale_open(self, statuses: tuple[str, ...], created_before: datetime, limit: int) -> list[Payment]:
+    async def stale_open_ids(self, statuses: tuple[str, ...], created_before: datetime, limit: int) -> list[str]:
         query = (
-            select(Payment)
+            select(Payment.id)
             .where(Payment.status.in_(statuses), Payment.created_at < created_before, Payment.stripe_payment_intent_id.is_not(None))
             .order_by(Payment.created_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         return list(await self.session.scalars(query))
 

@@ -100,7 +100,7 @@ async def sync_with_intent(uow: UnitOfWork, payment: Payment, intent: stripe.Pay
     # Stripe objects are not dicts: absent fields raise AttributeError, hence getattr defaults.
     error = getattr(intent, "last_payment_error", None)
     target = states.from_intent_status(intent.status, has_error=bool(error))
-    if target is None or target == payment.status:
+    if target is None or not states.can_move(payment.status, target):
         return False
     if target == states.FAILED and error:
         payment.failure_code = getattr(error, "decline_code", None) or getattr(error, "code", None)
