@@ -84,6 +84,10 @@ class Conflict(ProblemError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class PayloadTooLarge(ProblemError):
+    status, code, title = 413, "payload_too_large", "Content Too Large"
+
+
 class Unprocessable(ProblemError):
     status, code, title = 422, "validation_error", "Unprocessable Content"
 

@@ -10,17 +10,13 @@ import httpx
 from fastapi import Request, Response
 
 from settle_kit import context
-from settle_kit.errors import BadGateway, GatewayTimeout, ProblemError, ServiceUnavailable
+from settle_kit.errors import BadGateway, GatewayTimeout, PayloadTooLarge, ServiceUnavailable
 
 # RFC 9110 hop-by-hop headers, plus those httpx recomputes.
 _HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
     "transfer-encoding", "upgrade", "host", "content-length",
 }
-
-
-class PayloadTooLarge(ProblemError):
-    status, code, title = 413, "payload_too_large", "Content Too Large"
 
 
 async def forward(client: httpx.AsyncClient, base_url: str, service: str, request: Request, max_body: int) -> Response:
