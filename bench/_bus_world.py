@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, insert, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from settle_contracts import Event
-from settle_kit.bus import schema
 from settle_kit.bus.uow import UnitOfWork
+from settle_testing.databases import install_tables
 
 
 class BenchPinged(Event):
@@ -31,11 +30,7 @@ arrivals = Table(
 
 
 async def prepare(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(schema.install)
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
+    await install_tables(url, metadata)
 
 
 _INSERT_ARRIVAL = insert(arrivals)

@@ -84,18 +84,18 @@ async def wait_arrivals(db: Database, expected: int, timeout: float) -> float:
     return time.perf_counter()
 
 
-async def throughput(producer_db: Database, consumer_db: Database, events: int) -> float:
+async def throughput(producer_db: Database, consumer_db: Database, exchange, events: int) -> float:
     for start in range(0, events, 100):  # producers commit 100 events per transaction
         await emit(producer_db, range(start, min(start + 100, events)))
     begin = time.perf_counter()
-    relay_task = asyncio.create_task(_relay(producer_db))
+    relay_task = asyncio.create_task(_relay(producer_db, exchange))
     end = await wait_arrivals(consumer_db, events, timeout=300)
     relay_task.cancel()
     return events / (end - begin)
 
 
-async def latency(producer_db: Database, consumer_db: Database, rate: int, seconds: int, offset: int) -> list[float]:
-    relay_task = asyncio.create_task(_relay(producer_db))
+async def latency(producer_db: Database, consumer_db: Database, exchange, rate: int, seconds: int, offset: int) -> list[float]:
+    relay_task = asyncio.create_task(_relay(producer_db, exchange))
     interval = 1 / rate
     total = rate * seconds
     start = time.perf_counter()
@@ -113,16 +113,11 @@ async def latency(producer_db: Database, consumer_db: Database, rate: int, secon
         return sorted(float(r[0]) for r in rows)
 
 
-_exchange = None
-
-
-async def _relay(db: Database) -> None:
-    relay = OutboxRelay(db, _exchange, batch_size=200, poll_interval_s=0.5)
-    await relay.run()
+async def _relay(db: Database, exchange) -> None:
+    await OutboxRelay(db, exchange, batch_size=200, poll_interval_s=0.5).run()
 
 
 async def main() -> None:
-    global _exchange
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=500)
@@ -145,11 +140,11 @@ async def main() -> None:
         assert consumer.stdout.readline().strip() == b"ready"
         connection = await aio_pika.connect_robust(namespace.amqp_url)
         channel = await connection.channel(publisher_confirms=True)
-        _exchange = await namespace.topology.declare_events_exchange(channel)
+        exchange = await namespace.topology.declare_events_exchange(channel)
         producer_db, consumer_db = Database(producer_url, pool_size=10), Database(consumer_url)
 
-        e2e = await throughput(producer_db, consumer_db, args.events)
-        lat = await latency(producer_db, consumer_db, args.rate, args.seconds, offset=args.events)
+        e2e = await throughput(producer_db, consumer_db, exchange, args.events)
+        lat = await latency(producer_db, consumer_db, exchange, args.rate, args.seconds, offset=args.events)
 
         p50 = statistics.median(lat)
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]

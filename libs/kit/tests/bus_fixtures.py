@@ -11,15 +11,14 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from settle_contracts import Event
-from settle_kit.bus import schema
 from settle_kit.bus.runtime import Bus
 from settle_kit.bus.subscriptions import Subscriptions
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
 from settle_kit.settings import ServiceSettings
+from settle_testing.databases import install_tables
 
 
 class Pinged(Event):
@@ -35,11 +34,7 @@ effects = Table("effects", test_metadata, Column("id", Integer, primary_key=True
 
 
 async def prepare_database(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(schema.install)
-        await conn.run_sync(test_metadata.create_all)
-    await engine.dispose()
+    await install_tables(url, test_metadata)
 
 
 def settings_for(service: str, database_url: str, namespace, **overrides) -> ServiceSettings:
