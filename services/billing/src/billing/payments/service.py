@@ -17,7 +17,7 @@ from settle_kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from settle_kit.models import new_id, utcnow
 
 from billing.membership.repository import MembershipRepository
-from billing.payments import states
+from billing.payments import reactions, states
 from billing.payments.models import Payment, Refund
 from billing.payments.repository import PaymentRepository
 from billing.payments.schemas import PaymentCreate
@@ -30,10 +30,8 @@ async def create_milestone_payment(
     payment = Payment(
         id=payment_id,
         purpose="milestone",
-        status=states.REQUIRES_PAYMENT,
         amount=data.amount,
         currency=data.currency,
-        amount_refunded=0,
         payer_id=payer.user_id,
         payee_id=data.payee_id,
         project_id=data.project_id,
@@ -42,11 +40,20 @@ async def create_milestone_payment(
         reference_type="project",
         reference_id=data.project_id,
     )
+    return await open_payment(uow, client, payment)
+
+
+async def open_payment(uow: UnitOfWork, client: stripe.StripeClient, payment: Payment) -> Payment:
+    """Creates the PaymentIntent for a new payment of any purpose, stores the payment and emits
+    `billing.payment.created`. The payment's id must be fixed by the caller's own idempotency
+    (a retried request makes the same id), because Stripe's idempotency key is derived from it."""
+    payment.status = states.REQUIRES_PAYMENT
+    payment.amount_refunded = 0
     intent = await client.v1.payment_intents.create_async(
         params={
             "amount": payment.amount,
             "currency": payment.currency,
-            "description": payment.description or f"Milestone payment {payment.id}",
+            "description": payment.description or f"Settle {payment.purpose} payment {payment.id}",
             "automatic_payment_methods": {"enabled": True},
             "metadata": {
                 "payment_id": payment.id,
@@ -55,6 +62,8 @@ async def create_milestone_payment(
                 "payee_id": payment.payee_id or "",
                 "project_id": payment.project_id or "",
                 "conversation_id": payment.conversation_id or "",
+                "reference_type": payment.reference_type or "",
+                "reference_id": payment.reference_id or "",
             },
         },
         # Derived from our id: a retry after a lost answer gets the same PaymentIntent back.
@@ -105,10 +114,10 @@ async def sync_with_intent(uow: UnitOfWork, payment: Payment, intent: stripe.Pay
     if target == states.FAILED and error:
         payment.failure_code = getattr(error, "decline_code", None) or getattr(error, "code", None)
         payment.failure_message = getattr(error, "message", None)
-    return _move(uow, payment, target)
+    return await _move(uow, payment, target)
 
 
-def _move(uow: UnitOfWork, payment: Payment, target: str, **extra) -> bool:
+async def _move(uow: UnitOfWork, payment: Payment, target: str, **extra) -> bool:
     if not states.can_move(payment.status, target):
         return False
     payment.status = target
@@ -125,6 +134,7 @@ def _move(uow: UnitOfWork, payment: Payment, target: str, **extra) -> bool:
         uow.emit(events.PaymentCanceled(**state))
     elif target in (states.PARTIALLY_REFUNDED, states.REFUNDED):
         uow.emit(events.PaymentRefunded(**state, **extra))
+    await reactions.on_payment_moved(uow, payment, target, **extra)
     return True
 
 
@@ -135,6 +145,14 @@ async def refund(
     payment = await visible_payment(uow, caller, payment_id, for_update=True)
     if not (caller.is_admin or caller.user_id == payment.payee_id):
         raise Forbidden("Only the payee or an admin can refund a payment.", code="refund_not_allowed")
+    return await issue_refund(uow, client, payment, amount, refund_id, requested_by=caller.user_id)
+
+
+async def issue_refund(
+    uow: UnitOfWork, client: stripe.StripeClient, payment: Payment, amount: int | None, refund_id: str, *, requested_by: str
+) -> Refund:
+    """Refunds `amount` (default: what is left) of a payment the caller has locked FOR UPDATE and
+    may refund. `refund_id` must be fixed by the caller's idempotency: Stripe's key derives from it."""
     if payment.status not in states.REFUNDABLE:
         raise Conflict(f"A {payment.status} payment cannot be refunded.", code="payment_not_refundable")
     remaining = payment.amount - payment.amount_refunded
@@ -152,19 +170,20 @@ async def refund(
         currency=payment.currency,
         status=stripe_refund.status,
         stripe_refund_id=stripe_refund.id,
-        requested_by=caller.user_id,
+        requested_by=requested_by,
     )
     PaymentRepository(uow.session).add(record)
-    _apply_refunded_amount(uow, payment, payment.amount_refunded + amount, refund_id=record.id, refund_amount=amount)
+    await uow.session.flush()
+    await _apply_refunded_amount(uow, payment, payment.amount_refunded + amount, refund_id=record.id, refund_amount=amount)
     await uow.session.flush()
     return record
 
 
-def _apply_refunded_amount(uow: UnitOfWork, payment: Payment, amount_refunded: int, *, refund_id: str, refund_amount: int) -> bool:
+async def _apply_refunded_amount(uow: UnitOfWork, payment: Payment, amount_refunded: int, *, refund_id: str, refund_amount: int) -> bool:
     if amount_refunded <= payment.amount_refunded:
         return False
     payment.amount_refunded = amount_refunded
-    return _move(uow, payment, states.after_refund(payment.amount, amount_refunded), refund_id=refund_id, refund_amount=refund_amount)
+    return await _move(uow, payment, states.after_refund(payment.amount, amount_refunded), refund_id=refund_id, refund_amount=refund_amount)
 
 
 async def sync_refund(uow: UnitOfWork, payment: Payment, stripe_refund: stripe.Refund) -> bool:
@@ -182,7 +201,8 @@ async def sync_refund(uow: UnitOfWork, payment: Payment, stripe_refund: stripe.R
         requested_by=None,
     )
     repository.add(record)
-    return _apply_refunded_amount(
+    await uow.session.flush()
+    return await _apply_refunded_amount(
         uow, payment, min(payment.amount, payment.amount_refunded + stripe_refund.amount), refund_id=record.id, refund_amount=stripe_refund.amount
     )
 
