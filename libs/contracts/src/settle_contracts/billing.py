@@ -8,6 +8,7 @@ owning context (messaging, bookings, …) that the payment is theirs.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from settle_contracts.envelope import Event
@@ -70,3 +71,45 @@ class PaymentRefunded(PaymentState):
     event_type = "billing.payment.refunded"
     refund_id: str
     refund_amount: int
+
+
+# Prepaid credits: every movement of a user's wallet, with the balance after it. Credit amounts
+# are exact decimals (6 places), carried as strings in JSON.
+
+
+class CreditsMovement(Event):
+    user_id: str
+    entry_id: str
+    transaction_id: str
+    amount: Decimal
+    balance_after: Decimal
+    description: str | None = None
+    reference_type: str | None = None
+    reference_id: str | None = None
+
+
+class CreditsGranted(CreditsMovement):
+    """A credit purchase's payment succeeded: its credits landed in the buyer's wallet (once)."""
+
+    event_type = "billing.credits.granted"
+    purchase_id: str
+
+
+class CreditsDebited(CreditsMovement):
+    """Credits were spent (`amount` is negative)."""
+
+    event_type = "billing.credits.debited"
+
+
+class CreditsAdjusted(CreditsMovement):
+    """An admin corrected a wallet (`amount` is signed)."""
+
+    event_type = "billing.credits.adjusted"
+
+
+class CreditsClawedBack(CreditsMovement):
+    """A credit purchase was refunded: its unspent credits left the wallet (`amount` is negative)."""
+
+    event_type = "billing.credits.clawed_back"
+    purchase_id: str
+    refund_id: str

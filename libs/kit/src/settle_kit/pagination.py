@@ -36,12 +36,14 @@ class Page(BaseModel, Generic[T]):
 
 
 async def paginate(session: AsyncSession, statement: Select, *, created_at: Any, id_: Any, params: PageParams) -> tuple[list, bool]:
-    """Runs `statement` newest first from the cursor; the cursor must be one of its own rows."""
+    """Runs `statement` (of one entity, or of columns) newest first from the cursor; the cursor must be one of its own rows."""
     if params.starting_after is not None:
         cursor_query = statement.with_only_columns(created_at, id_).where(id_ == params.starting_after)
         cursor = (await session.execute(cursor_query)).first()
         if cursor is None:
             raise Unprocessable("starting_after is not an item of this list.", field="starting_after")
         statement = statement.where(tuple_(created_at, id_) < tuple_(cursor[0], cursor[1]))
-    rows = (await session.scalars(statement.order_by(created_at.desc(), id_.desc()).limit(params.limit + 1))).all()
-    return list(rows[: params.limit]), len(rows) > params.limit
+    rows = (await session.execute(statement.order_by(created_at.desc(), id_.desc()).limit(params.limit + 1))).all()
+    # An entity query gives the entity; a query of several columns gives each row as a mapping.
+    items = [row[0] if len(row) == 1 else dict(row._mapping) for row in rows[: params.limit]]
+    return items, len(rows) > params.limit

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from settle_kit.service import create_service_app
 
 from billing.config import Settings
+from billing.credits.endpoints import router as credits
 from billing.payments.endpoints import router as payments
 from billing.payments.reconciliation import run_reconciliation
 from billing.stripe_api import create_stripe_client
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Settle billing",
-        routers=[payments, webhooks],
+        routers=[payments, credits, webhooks],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_stripe_work],
         on_shutdown=[stop_stripe_work],

@@ -1,0 +1,177 @@
+"""The credit ledger: every movement is one transaction of two postings that sum to zero.
+
+A user's side of a movement is a posting on their wallet with the balance before and after; the
+other side is a posting on a platform account. The wallet's running balance is changed by one
+conditional UPDATE, so concurrent movements of one wallet queue on its row lock: no lost
+update, and a debit that would take the balance below zero matches no row (402) — with the
+CHECK constraint on the column as the last line of defence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from settle_kit.errors import ProblemError
+from settle_kit.models import new_id, utcnow
+
+from billing.credits.models import CREDIT_UNIT, CreditAccount, CreditEntry, CreditTransaction
+
+ISSUED = "platform:issued"  # credits sold and not yet spent or taken back come from here
+SPENT = "platform:spent"  # credits users spent on the platform's services
+ADJUSTMENTS = "platform:adjustments"  # admins' corrections
+
+accounts = CreditAccount.__table__
+transactions = CreditTransaction.__table__
+entries = CreditEntry.__table__
+
+
+class InsufficientCredits(ProblemError):
+    status = 402
+    code = "insufficient_credits"
+    title = "Insufficient credits"
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What the wallet's owner sees: their posting, with its transaction's description."""
+
+    id: str
+    transaction_id: str
+    user_id: str
+    amount: Decimal
+    balance_before: Decimal
+    balance_after: Decimal
+    type: str
+    description: str | None
+    reference_type: str | None
+    reference_id: str | None
+    created_at: datetime
+
+
+def wallet_id(user_id: str) -> str:
+    return f"wallet:{user_id}"
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    type: str,
+    user_id: str,
+    amount: Decimal,
+    counter_account: str,
+    description: str | None,
+    created_by: str,
+    reference_type: str | None = None,
+    reference_id: str | None = None,
+) -> Movement | None:
+    """Moves `amount` (signed, as the wallet sees it) between the user's wallet and
+    `counter_account`. Returns None when a transaction of this type already holds this
+    reference (the movement happened before; `existing()` returns it)."""
+    now = utcnow()
+    transaction_id = new_id("ctx")
+    claimed = await session.scalar(
+        insert(transactions)
+        .values(id=transaction_id, type=type, description=description, reference_type=reference_type,
+                reference_id=reference_id, created_by=created_by, created_at=now)
+        .on_conflict_do_nothing(
+            index_elements=["type", "reference_type", "reference_id"], index_where=transactions.c.reference_id.is_not(None)
+        )
+        .returning(transactions.c.id)
+    )
+    if claimed is None:
+        return None
+    balance_after = await _move_wallet(session, user_id, amount, now)
+    if balance_after is None:
+        raise InsufficientCredits("The balance is too low for this debit.")
+    movement = Movement(
+        id=new_id("cre"), transaction_id=transaction_id, user_id=user_id, amount=amount,
+        balance_before=balance_after - amount, balance_after=balance_after, type=type, description=description,
+        reference_type=reference_type, reference_id=reference_id, created_at=now,
+    )
+    await session.execute(
+        insert(entries),
+        [
+            {"id": movement.id, "transaction_id": transaction_id, "account_id": wallet_id(user_id), "user_id": user_id,
+             "amount": amount, "currency": CREDIT_UNIT, "balance_before": movement.balance_before,
+             "balance_after": balance_after, "created_at": now},
+            {"id": new_id("cre"), "transaction_id": transaction_id, "account_id": counter_account, "user_id": None,
+             "amount": -amount, "currency": CREDIT_UNIT, "balance_before": None, "balance_after": None, "created_at": now},
+        ],
+    )
+    return movement
+
+
+async def _move_wallet(session: AsyncSession, user_id: str, amount: Decimal, now: datetime) -> Decimal | None:
+    """The wallet's balance after adding `amount`, or None if it would go below zero."""
+    if amount > 0:
+        # A first credit opens the wallet; later ones add to it.
+        statement = (
+            insert(accounts)
+            .values(id=wallet_id(user_id), kind="wallet", user_id=user_id, currency=CREDIT_UNIT, balance=amount, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["id"], set_={"balance": accounts.c.balance + amount, "updated_at": now}
+            )
+            .returning(accounts.c.balance)
+        )
+    else:
+        statement = (
+            accounts.update()
+            .where(accounts.c.id == wallet_id(user_id), accounts.c.balance + amount >= 0)
+            .values(balance=accounts.c.balance + amount, updated_at=now)
+            .returning(accounts.c.balance)
+        )
+    return await session.scalar(statement)
+
+
+async def existing(session: AsyncSession, type: str, reference_type: str, reference_id: str) -> Movement | None:
+    rows = await session.execute(_movements().where(
+        transactions.c.type == type, transactions.c.reference_type == reference_type, transactions.c.reference_id == reference_id
+    ))
+    row = rows.first()
+    return Movement(**row._mapping) if row else None
+
+
+async def balance(session: AsyncSession, user_id: str, *, for_update: bool = False) -> tuple[Decimal, datetime | None]:
+    query = select(accounts.c.balance, accounts.c.updated_at).where(accounts.c.id == wallet_id(user_id))
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    return (row.balance, row.updated_at) if row else (Decimal(0), None)
+
+
+def statement_of(user_id: str):
+    """A user's movements, for pagination (newest first)."""
+    return _movements().where(entries.c.user_id == user_id)
+
+
+def _movements():
+    return select(
+        entries.c.id, entries.c.transaction_id, entries.c.user_id, entries.c.amount, entries.c.balance_before,
+        entries.c.balance_after, transactions.c.type, transactions.c.description, transactions.c.reference_type,
+        transactions.c.reference_id, entries.c.created_at,
+    ).select_from(entries.join(transactions, and_(entries.c.transaction_id == transactions.c.id, entries.c.user_id.is_not(None))))
+
+
+def shown(value: Decimal) -> str:
+    """Credits as people read them: `15`, `12.5`."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def event_fields(movement: Movement) -> dict:
+    return {
+        "user_id": movement.user_id,
+        "entry_id": movement.id,
+        "transaction_id": movement.transaction_id,
+        "amount": movement.amount,
+        "balance_after": movement.balance_after,
+        "description": movement.description,
+        "reference_type": movement.reference_type,
+        "reference_id": movement.reference_id,
+    }

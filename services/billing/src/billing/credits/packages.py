@@ -1,0 +1,56 @@
+"""Credit packages: what users can buy. Admins create, change and retire them; a retired
+package stays for the purchases that refer to it."""
+
+from __future__ import annotations
+
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.errors import NotFound
+from settle_kit.models import new_id
+
+from billing.credits.models import CreditPackage
+from billing.credits.repository import CreditRepository
+from billing.credits.schemas import PackageCreate, PackageUpdate
+
+
+async def create(uow: UnitOfWork, data: PackageCreate) -> CreditPackage:
+    package = CreditPackage(
+        id=new_id("cpk"),
+        name=data.name,
+        description=data.description,
+        price_amount=data.price.amount,
+        price_currency=data.price.currency,
+        credits=data.credits,
+        sort_order=data.sort_order,
+        is_active=True,
+    )
+    CreditRepository(uow.session).add(package)
+    await uow.session.flush()
+    return package
+
+
+async def update(uow: UnitOfWork, package_id: str, data: PackageUpdate) -> CreditPackage:
+    package = await CreditRepository(uow.session).package(package_id)
+    if package is None:
+        raise NotFound("No such credit package.", code="credit_package_not_found")
+    changes = data.model_dump(exclude_unset=True)
+    if (price := changes.pop("price", None)) is not None:
+        package.price_amount, package.price_currency = price["amount"], price["currency"]
+    for field, value in changes.items():
+        if value is not None or field == "description":
+            setattr(package, field, value)
+    await uow.session.flush()
+    return package
+
+
+def view(package: CreditPackage) -> dict:
+    return {
+        "id": package.id,
+        "name": package.name,
+        "description": package.description,
+        "price": {"amount": package.price_amount, "currency": package.price_currency},
+        "credits": package.credits,
+        "sort_order": package.sort_order,
+        "is_active": package.is_active,
+        "created_at": package.created_at,
+        "updated_at": package.updated_at,
+    }
