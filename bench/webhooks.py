@@ -22,33 +22,20 @@ import hashlib
 import hmac
 import json
 import statistics
-import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import stripe
-from sqlalchemy.engine import make_url
 
-from settle_testing import databases
 from settle_testing.infra import postgres_url
 from settle_testing.platform import start_platform
 
-
-def pgbench_tps(seconds: int = 10) -> float:
-    url = asyncio.run(databases.create("pgbench"))
-    try:
-        parts = make_url(url)
-        args = ["-h", parts.host or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-        subprocess.run(["pgbench", *args, "-i", "-q", "-s", "10", parts.database], check=True, capture_output=True)
-        out = subprocess.run(
-            ["pgbench", *args, "-c", "8", "-j", "2", "-T", str(seconds), "-b", "tpcb-like", parts.database],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        return float(next(line for line in out.splitlines() if line.startswith("tps")).split("=")[1].split()[0])
-    finally:
-        asyncio.run(databases.drop(url))
+sys.path.insert(0, str(Path(__file__).parent))
+from _pgbench import pgbench_tps  # noqa: E402
 
 
 def signed(secret: str, event: dict) -> tuple[bytes, str]:

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
@@ -34,6 +34,12 @@ idempotency_keys = Table(
     Column("status_code", Integer),
     Column("response", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Text, so it is compiled once (SQLAlchemy does not cache an INSERT .. ON CONFLICT .. RETURNING).
+_CLAIM = text(
+    "INSERT INTO idempotency_keys (principal, key, operation, request_hash) VALUES (:principal, :key, :operation, :request_hash) "
+    "ON CONFLICT DO NOTHING RETURNING key"
 )
 
 IdempotencyKeyHeader = Annotated[
@@ -78,10 +84,7 @@ async def begin(uow: UnitOfWork, caller: Principal, key: str | None, operation: 
         return request
     request_hash = fingerprint(operation, body)
     claimed = await uow.session.scalar(
-        insert(idempotency_keys)
-        .values(principal=caller.user_id, key=key, operation=operation, request_hash=request_hash)
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.key)
+        _CLAIM, {"principal": caller.user_id, "key": key, "operation": operation, "request_hash": request_hash}
     )
     if claimed is not None:
         return request

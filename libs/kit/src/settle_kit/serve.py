@@ -7,6 +7,9 @@ import uvicorn
 from settle_kit.settings import ServiceSettings
 
 
+KEEPALIVE_S = 30
+
+
 def serve(app_factory: str, settings: ServiceSettings) -> None:
     uvicorn.run(
         app_factory,
@@ -16,4 +19,7 @@ def serve(app_factory: str, settings: ServiceSettings) -> None:
         log_config=None,  # our structured logging is configured by the app
         proxy_headers=False,
         timeout_graceful_shutdown=10,
+        # Longer than the gateway keeps idle connections (gateway/app.py KEEPALIVE_S), so the
+        # gateway, not the service, always closes first.
+        timeout_keep_alive=KEEPALIVE_S,
     )

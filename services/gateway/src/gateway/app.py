@@ -23,6 +23,7 @@ from gateway.dev_tokens import router as dev_tokens
 from gateway.readiness import service_readiness
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+KEEPALIVE_S = 10.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,7 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.upstream_timeout_s, connect=settings.connect_timeout_s)
-        async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=200)) as client:
+        # Idle connections are dropped well before the services close them (settle_kit.serve): a
+        # request sent on a connection the far end is closing at that instant fails unsent.
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_S)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
             app.state.client = client
             yield
 

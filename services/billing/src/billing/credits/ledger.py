@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settle_kit.errors import ProblemError
@@ -58,6 +57,41 @@ def wallet_id(user_id: str) -> str:
     return f"wallet:{user_id}"
 
 
+# One statement, one round trip, compiled once: claim the reference, move the wallet, write both
+# postings. If the reference is taken nothing else happens; if the wallet is short no postings
+# are written and the caller raises (rolling the claim back). Data-modifying CTEs all see one
+# snapshot, so each step is chained to the previous one's RETURNING.
+_CLAIM = """
+    tx AS (
+        INSERT INTO credit_transactions (id, type, description, reference_type, reference_id, created_by, created_at)
+        VALUES (:transaction_id, :type, :description, :reference_type, :reference_id, :created_by, :now)
+        ON CONFLICT (type, reference_type, reference_id) WHERE reference_id IS NOT NULL DO NOTHING
+        RETURNING id
+    )"""
+_POSTINGS = """,
+    postings AS (
+        INSERT INTO credit_entries (id, transaction_id, account_id, user_id, amount, currency, balance_before, balance_after, created_at)
+        SELECT :wallet_entry_id, tx.id, :wallet, :user_id, :amount, :unit, w.balance - :amount, w.balance, :now FROM tx, w
+        UNION ALL
+        SELECT :counter_entry_id, tx.id, :counter_account, NULL, -:amount, :unit, NULL, NULL, :now FROM tx, w
+    )
+    SELECT (SELECT id FROM tx) AS transaction_id, (SELECT balance FROM w) AS balance_after"""
+# A first credit opens the wallet; later ones add to it.
+_CREDIT = text("WITH" + _CLAIM + """,
+    w AS (
+        INSERT INTO credit_accounts (id, kind, user_id, currency, balance, updated_at)
+        SELECT :wallet, 'wallet', :user_id, :unit, :amount, :now FROM tx
+        ON CONFLICT (id) DO UPDATE SET balance = credit_accounts.balance + excluded.balance, updated_at = excluded.updated_at
+        RETURNING balance
+    )""" + _POSTINGS)
+_DEBIT = text("WITH" + _CLAIM + """,
+    w AS (
+        UPDATE credit_accounts SET balance = balance + :amount, updated_at = :now
+        WHERE id = :wallet AND balance + :amount >= 0 AND EXISTS (SELECT 1 FROM tx)
+        RETURNING balance
+    )""" + _POSTINGS)
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -74,59 +108,22 @@ async def post(
     `counter_account`. Returns None when a transaction of this type already holds this
     reference (the movement happened before; `existing()` returns it)."""
     now = utcnow()
-    transaction_id = new_id("ctx")
-    claimed = await session.scalar(
-        insert(transactions)
-        .values(id=transaction_id, type=type, description=description, reference_type=reference_type,
-                reference_id=reference_id, created_by=created_by, created_at=now)
-        .on_conflict_do_nothing(
-            index_elements=["type", "reference_type", "reference_id"], index_where=transactions.c.reference_id.is_not(None)
-        )
-        .returning(transactions.c.id)
-    )
-    if claimed is None:
+    params = {
+        "transaction_id": new_id("ctx"), "type": type, "description": description, "reference_type": reference_type,
+        "reference_id": reference_id, "created_by": created_by, "now": now, "wallet": wallet_id(user_id), "user_id": user_id,
+        "amount": amount, "unit": CREDIT_UNIT, "wallet_entry_id": new_id("cre"), "counter_entry_id": new_id("cre"),
+        "counter_account": counter_account,
+    }
+    row = (await session.execute(_CREDIT if amount > 0 else _DEBIT, params)).one()
+    if row.transaction_id is None:
         return None
-    balance_after = await _move_wallet(session, user_id, amount, now)
-    if balance_after is None:
+    if row.balance_after is None:
         raise InsufficientCredits("The balance is too low for this debit.")
-    movement = Movement(
-        id=new_id("cre"), transaction_id=transaction_id, user_id=user_id, amount=amount,
-        balance_before=balance_after - amount, balance_after=balance_after, type=type, description=description,
+    return Movement(
+        id=params["wallet_entry_id"], transaction_id=row.transaction_id, user_id=user_id, amount=amount,
+        balance_before=row.balance_after - amount, balance_after=row.balance_after, type=type, description=description,
         reference_type=reference_type, reference_id=reference_id, created_at=now,
     )
-    await session.execute(
-        insert(entries),
-        [
-            {"id": movement.id, "transaction_id": transaction_id, "account_id": wallet_id(user_id), "user_id": user_id,
-             "amount": amount, "currency": CREDIT_UNIT, "balance_before": movement.balance_before,
-             "balance_after": balance_after, "created_at": now},
-            {"id": new_id("cre"), "transaction_id": transaction_id, "account_id": counter_account, "user_id": None,
-             "amount": -amount, "currency": CREDIT_UNIT, "balance_before": None, "balance_after": None, "created_at": now},
-        ],
-    )
-    return movement
-
-
-async def _move_wallet(session: AsyncSession, user_id: str, amount: Decimal, now: datetime) -> Decimal | None:
-    """The wallet's balance after adding `amount`, or None if it would go below zero."""
-    if amount > 0:
-        # A first credit opens the wallet; later ones add to it.
-        statement = (
-            insert(accounts)
-            .values(id=wallet_id(user_id), kind="wallet", user_id=user_id, currency=CREDIT_UNIT, balance=amount, updated_at=now)
-            .on_conflict_do_update(
-                index_elements=["id"], set_={"balance": accounts.c.balance + amount, "updated_at": now}
-            )
-            .returning(accounts.c.balance)
-        )
-    else:
-        statement = (
-            accounts.update()
-            .where(accounts.c.id == wallet_id(user_id), accounts.c.balance + amount >= 0)
-            .values(balance=accounts.c.balance + amount, updated_at=now)
-            .returning(accounts.c.balance)
-        )
-    return await session.scalar(statement)
 
 
 async def existing(session: AsyncSession, type: str, reference_type: str, reference_id: str) -> Movement | None:
