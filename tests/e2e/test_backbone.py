@@ -113,6 +113,12 @@ def test_a_stranger_cannot_see_a_conversation(platform):
 
 def test_one_openapi_document_covers_the_public_api(platform):
     document = httpx.get(platform.gateway_url + "/openapi.json").json()
-    assert {"/v1/projects", "/v1/conversations", "/v1/dev/tokens"} <= set(document["paths"])
+    assert {"/v1/projects", "/v1/conversations", "/v1/dev/tokens", "/v1/payments", "/v1/credit-packages", "/v1/credit-purchases",
+            "/v1/balance", "/v1/balance/transactions", "/v1/balance/debits", "/v1/admin/credit-packages/{package_id}",
+            "/v1/admin/balance-adjustments"} <= set(document["paths"])
+    # Credits are strings in the contract, never numbers.
+    debit = document["paths"]["/v1/balance/debits"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    schema = document["components"]["schemas"][debit["$ref"].rsplit("/", 1)[1]]
+    assert schema["properties"]["amount"]["type"] == "string"
     assert "x-missing-services" not in document["info"]
     assert httpx.get(platform.gateway_url + "/docs").status_code == 200
