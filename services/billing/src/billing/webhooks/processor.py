@@ -26,6 +26,7 @@ from billing.webhooks.models import StripeEvent
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+FINAL_INTENT_STATUSES = ("succeeded", "canceled")
 
 
 class StripeEventProcessor:
@@ -100,20 +101,27 @@ class StripeEventProcessor:
     async def handle(self, uow: UnitOfWork, event_type: str, payload: dict) -> None:
         obj = payload.get("data", {}).get("object", {})
         if event_type.startswith("payment_intent."):
-            await self._sync_intent(uow, obj.get("id"))
+            await self._sync_intent(uow, obj.get("id"), final=obj if obj.get("status") in FINAL_INTENT_STATUSES else None)
         elif event_type.startswith("refund."):
             await self._sync_intent(uow, obj.get("payment_intent"), refund_id=obj.get("id"))
         elif event_type == "charge.refunded":
             await self._sync_intent(uow, obj.get("payment_intent"))
         # Other types are stored for the record; nothing here depends on them yet.
 
-    async def _sync_intent(self, uow: UnitOfWork, intent_id: str | None, refund_id: str | None = None) -> None:
+    async def _sync_intent(
+        self, uow: UnitOfWork, intent_id: str | None, refund_id: str | None = None, final: dict | None = None
+    ) -> None:
         if not intent_id:
             return
         payment = await PaymentRepository(uow.session).by_intent(intent_id)
         if payment is None:
             return  # not ours (another integration on the same Stripe account)
-        intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
+        if final is not None:
+            # A PaymentIntent never leaves `succeeded` or `canceled`, so a signed event that shows
+            # one there is the truth whatever order events come in: no need to ask Stripe again.
+            intent = stripe.PaymentIntent.construct_from(final, None)
+        else:
+            intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
         await service.sync_with_intent(uow, payment, intent)
         if refund_id:
             await service.sync_refund(uow, payment, await self.client.v1.refunds.retrieve_async(refund_id))
