@@ -190,6 +190,33 @@ def test_two_payout_runs_at_once_pay_each_booking_once(platform):
         assert [(t.amount, t.currency, t.transfer_group) for t in transfers] == [(4500, "eur", booking["id"])]  # 90 % of €50.00
 
 
+def test_a_refund_after_the_payout_reverses_the_experts_share_of_it(platform):
+    requester, expert = someone("remy"), someone("edie")
+    become_expert(platform, expert, amount=100)
+    booking = paid_booking(platform, requester, expert, soon(3), 30)
+    account_id = onboarded(platform, expert)
+    complete_when_started(platform, expert, booking)
+    assert [p["amount"] for p in run_payouts(platform)["paid"] if p["booking_id"] == booking["id"]] == [2700]
+    client, admin = stripe_client(platform), platform.headers("ops", "admin")
+    refunds = platform.gateway_url + f"/v1/payments/{booking['payment_id']}/refunds"
+
+    def reversed_so_far() -> int:
+        return client.v1.transfers.list(params={"destination": account_id}).data[0].amount_reversed
+
+    # $10.00 of $30.00 back to the requester: 90 % of it comes back from the expert.
+    assert httpx.post(refunds, json={"amount": 1000}, headers=admin).status_code == 201
+    assert eventually(lambda: reversed_so_far() == 900), reversed_so_far()
+    assert httpx.post(refunds, json={}, headers=admin).status_code == 201
+    assert eventually(lambda: reversed_so_far() == 2700), reversed_so_far()
+
+    def paid_row():
+        rows = httpx.get(platform.gateway_url + "/v1/admin/payouts", params={"status": "paid"}, headers=admin).json()["data"]
+        return next((r for r in rows if r["expert_id"] == expert and r["amount_reversed"] == 2700), None)
+
+    assert eventually(paid_row), "bookings never learnt of the reversal"
+    assert get_booking(platform, requester, booking["id"]).json()["amount_refunded"]["amount"] == 3000
+
+
 def test_billing_pays_one_transfer_per_booking_even_when_asked_twice_at_once(platform):
     requester, expert = someone("ray"), someone("emma")
     become_expert(platform, expert, amount=100)

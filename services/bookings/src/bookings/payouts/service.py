@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
@@ -45,14 +45,11 @@ async def run(db: Database, billing: BillingClient) -> PayoutRunSummary:
                 .order_by(Booking.completed_at, Booking.id)
             )
         )
-        waiting = len(
-            list(
-                await session.scalars(
-                    select(Booking.id)
-                    .join(Expert, Expert.id == Booking.expert_id)
-                    .where(Booking.payout_status == states.PAYOUT_PENDING, Expert.payouts_enabled.is_(False))
-                )
-            )
+        waiting = await session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .join(Expert, Expert.id == Booking.expert_id)
+            .where(Booking.payout_status == states.PAYOUT_PENDING, Expert.payouts_enabled.is_(False))
         )
     summary = PayoutRunSummary(paid=[], failed=[], waiting_for_payouts_enabled=waiting)
     for booking_id in eligible:
