@@ -387,8 +387,9 @@ def test_the_gateway_documents_the_bookings_api(platform):
 
 @pytest.fixture(scope="module")
 def hasty_platform():
-    """Unpaid bookings hold their slot for 2 seconds here, and are swept every 0.2 s."""
-    running = start_platform({"BOOKINGS_PAYMENT_HOLD_S": "2", "BOOKINGS_EXPIRE_INTERVAL_S": "0.2"})
+    """Unpaid bookings hold their slot for 5 seconds here (long enough to book and pay on a busy
+    machine), and are swept every 0.2 s."""
+    running = start_platform({"BOOKINGS_PAYMENT_HOLD_S": "5", "BOOKINGS_EXPIRE_INTERVAL_S": "0.2"})
     yield running
     running.stop()
 

@@ -3,12 +3,11 @@
 from fastapi import APIRouter, status
 
 from settle_kit import idempotency
-from settle_kit.auth import Principal, require_role
 from settle_kit.service import UoW
 
 from billing.booking_payments import service
 from billing.booking_payments.schemas import BookingPaymentCreate
-from billing.deps import Stripe
+from billing.deps import ServiceCaller, Stripe
 from billing.payments.schemas import PaymentOut
 
 router = APIRouter(prefix="/internal/booking-payments", tags=["internal"])
@@ -19,7 +18,7 @@ async def open_booking_payment(
     body: BookingPaymentCreate,
     uow: UoW,
     client: Stripe,
-    caller: Principal = require_role("service"),
+    caller: ServiceCaller,
     key: idempotency.IdempotencyKeyHeader = None,
 ):
     request = await idempotency.begin(uow, caller, key, "POST /internal/booking-payments", body)

@@ -3,21 +3,20 @@
 from fastapi import APIRouter, Request, status
 
 from settle_kit import idempotency
-from settle_kit.auth import Principal, require_role
 from settle_kit.errors import NotFound
 from settle_kit.service import UoW
 
 from billing.connect import accounts, transfers
 from billing.connect.repository import ConnectRepository
 from billing.connect.schemas import OpenedPayoutAccount, PayoutAccountOpen, PayoutAccountOut, TransferCreate, TransferOut
-from billing.deps import Stripe
+from billing.deps import ServiceCaller, Stripe
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
 
 @router.post("/payout-accounts", status_code=status.HTTP_201_CREATED, response_model=OpenedPayoutAccount)
 async def open_payout_account(
-    body: PayoutAccountOpen, request: Request, uow: UoW, client: Stripe, caller: Principal = require_role("service")
+    body: PayoutAccountOpen, request: Request, uow: UoW, client: Stripe, caller: ServiceCaller
 ):
     # Idempotent without a key: the account is made once per user, and the link must be fresh.
     settings = request.app.state.settings
@@ -30,7 +29,7 @@ async def open_payout_account(
 
 
 @router.get("/payout-accounts/{user_id}", response_model=PayoutAccountOut)
-async def get_payout_account(user_id: str, uow: UoW, caller: Principal = require_role("service")):
+async def get_payout_account(user_id: str, uow: UoW, caller: ServiceCaller):
     account = await ConnectRepository(uow.session).account(user_id)
     if account is None or account.stripe_account_id is None:
         raise NotFound("No payout account for this user.", code="payout_account_not_found")
@@ -42,7 +41,7 @@ async def create_transfer(
     body: TransferCreate,
     uow: UoW,
     client: Stripe,
-    caller: Principal = require_role("service"),
+    caller: ServiceCaller,
     key: idempotency.IdempotencyKeyHeader = None,
 ):
     request = await idempotency.begin(uow, caller, key, "POST /internal/transfers", body)

@@ -51,7 +51,7 @@ async def transfer(uow: UnitOfWork, client: stripe.StripeClient, data: TransferC
     """The one transfer for `data`'s reference: made now, or the one made before."""
     repository = ConnectRepository(uow.session)
     payment = await PaymentRepository(uow.session).get(data.payment_id, for_update=True)
-    if payment is None or (payment.purpose, payment.reference_type, payment.reference_id) != (data.reference_type, data.reference_type, data.reference_id):
+    if payment is None or payment.reference_type != data.reference_type or payment.reference_id != data.reference_id:
         raise NotFound("No such payment for this reference.", code="payment_not_found")
     existing = await repository.transfer_for(data.reference_type, data.reference_id)
     if existing is not None:

@@ -44,7 +44,7 @@ async def list_bookings(
     uow: UoW,
     page: Pagination,
     as_: Annotated[Literal["requester", "expert"] | None, Query(alias="as", description="Only as requester, or as expert")] = None,
-    status_: Annotated[Literal[states.ALL] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
+    status_: Annotated[states.Status | None, Query(alias="status")] = None,
 ):
     bookings, has_more = await service.list_bookings(uow, caller, page, as_, status_)
     return Page(data=[BookingOut.seen_by(b, caller.user_id) for b in bookings], has_more=has_more)

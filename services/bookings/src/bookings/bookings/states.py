@@ -9,6 +9,10 @@ Only `awaiting_payment` and `scheduled` hold the expert's time (the database's e
 constraint covers exactly these two).
 """
 
+from typing import Literal, get_args
+
+Status = Literal["awaiting_payment", "scheduled", "completed", "cancelled_by_requester", "cancelled_by_expert", "expired"]
+
 AWAITING_PAYMENT = "awaiting_payment"
 SCHEDULED = "scheduled"
 COMPLETED = "completed"
@@ -16,7 +20,7 @@ CANCELLED_BY_REQUESTER = "cancelled_by_requester"
 CANCELLED_BY_EXPERT = "cancelled_by_expert"
 EXPIRED = "expired"
 
-ALL = (AWAITING_PAYMENT, SCHEDULED, COMPLETED, CANCELLED_BY_REQUESTER, CANCELLED_BY_EXPERT, EXPIRED)
+ALL: tuple[str, ...] = get_args(Status)
 HOLDING_SLOT = (AWAITING_PAYMENT, SCHEDULED)
 CANCELLED = (CANCELLED_BY_REQUESTER, CANCELLED_BY_EXPERT)
 

@@ -2,9 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from settle_kit.auth import Principal, require_role
 from settle_kit.service import UoW
 
+from bookings.deps import Admin
 from bookings.metrics import service
 from bookings.metrics.schemas import Metrics, Window
 
@@ -12,5 +12,5 @@ router = APIRouter(prefix="/v1/admin/metrics", tags=["metrics"])
 
 
 @router.get("", response_model=Metrics)
-async def get_metrics(uow: UoW, caller: Principal = require_role("admin"), window: Annotated[Window, Query()] = "24h"):
+async def get_metrics(uow: UoW, caller: Admin, window: Annotated[Window, Query()] = "24h"):
     return await service.metrics(uow, window)

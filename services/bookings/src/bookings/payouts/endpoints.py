@@ -3,10 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from settle_kit import idempotency
-from settle_kit.auth import Principal, require_role
 from settle_kit.service import UoW
 
-from bookings.deps import Billing
+from bookings.deps import Admin, Billing
 from bookings.payouts import service
 from bookings.payouts.schemas import PayoutRows, PayoutRunSummary, PayoutStatus
 
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/v1/admin/payouts", tags=["payouts"])
 @router.get("", response_model=PayoutRows)
 async def list_payouts(
     uow: UoW,
-    caller: Principal = require_role("admin"),
+    caller: Admin,
     status: Annotated[PayoutStatus | None, Query(description="pending (owed), paid, or void; default pending and paid")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="How many experts, 1-100")] = 20,
     starting_after: Annotated[str | None, Query(max_length=64, description="The last expert id of the previous page")] = None,
@@ -28,7 +27,7 @@ async def list_payouts(
 
 @router.post("/run", response_model=PayoutRunSummary)
 async def run_payouts(
-    request: Request, uow: UoW, billing: Billing, caller: Principal = require_role("admin"), key: idempotency.IdempotencyKeyHeader = None
+    request: Request, uow: UoW, billing: Billing, caller: Admin, key: idempotency.IdempotencyKeyHeader = None
 ):
     """Pay every completed booking not yet paid out whose expert has payouts enabled: one Stripe
     transfer each (`transfer_group` = the booking id). Running it again, or twice at once, pays
