@@ -138,3 +138,11 @@ def test_the_kubernetes_manifests_run_every_service_with_replicas_and_probes():
     known = set().union(*(env_names(s) for s in SETTINGS.values()))
     assert set(config) - known <= {"OTEL_EXPORTER_OTLP_ENDPOINT"}
     assert set(secrets) <= known
+
+
+def test_bookings_reaches_billing_on_its_port_everywhere(compose):
+    port = BillingSettings().port
+    assert BookingsSettings().billing_url == f"http://127.0.0.1:{port}"  # make run / the Procfile: the defaults
+    assert compose["services"]["bookings"]["environment"]["BOOKINGS_BILLING_URL"] == f"http://billing:{port}"
+    config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
+    assert config["BOOKINGS_BILLING_URL"] == f"http://billing:{port}"

@@ -113,3 +113,48 @@ class CreditsClawedBack(CreditsMovement):
     event_type = "billing.credits.clawed_back"
     purchase_id: str
     refund_id: str
+
+
+# Connect: payout accounts and transfers. Experts are paid through Stripe Connect Express
+# accounts; each transfer names what it pays for (`reference_type`/`reference_id`, e.g. a booking).
+
+
+class PayoutAccountUpdated(Event):
+    """A user's Connect account was opened or changed (e.g. onboarding finished: `payouts_enabled`)."""
+
+    event_type = "billing.payout_account.updated"
+    user_id: str
+    account_id: str
+    payouts_enabled: bool
+    charges_enabled: bool
+    details_submitted: bool
+    # Consumers keep the newest state: a redelivered older event must not undo a newer one.
+    updated_at: datetime
+
+
+class TransferState(Event):
+    transfer_id: str
+    stripe_transfer_id: str | None
+    payment_id: str
+    payee_id: str
+    destination: str
+    reference_type: str
+    reference_id: str
+    transfer_group: str
+    amount: int
+    amount_reversed: int
+    currency: str
+
+
+class TransferCreated(TransferState):
+    """Money was sent to a payee's Connect account (one transfer per reference, ever)."""
+
+    event_type = "billing.transfer.created"
+
+
+class TransferReversed(TransferState):
+    """Part or all of a transfer was taken back because its payment was refunded."""
+
+    event_type = "billing.transfer.reversed"
+    reversal_id: str
+    reversal_amount: int

@@ -49,3 +49,11 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     symbol = SYMBOLS.get(currency)
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency.upper()}"
+
+
+def prorate(amount: int, numerator: int, denominator: int) -> int:
+    """`amount × numerator / denominator` rounded half up to a whole minor unit, in integers only
+    (a fee of 1000 basis points: `prorate(price, 1000, 10_000)`). Every argument is >= 0."""
+    if amount < 0 or numerator < 0 or denominator <= 0:
+        raise ValueError("prorate takes non-negative integers and a positive denominator")
+    return (2 * amount * numerator + denominator) // (2 * denominator)

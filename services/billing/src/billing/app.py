@@ -6,11 +6,14 @@ from fastapi import FastAPI
 
 from settle_kit.service import create_service_app
 
+from billing.booking_payments.endpoints import router as booking_payments
 from billing.config import Settings
+from billing.connect.endpoints import router as connect
 from billing.credits.endpoints import router as credits
 from billing.payments.endpoints import router as payments
 from billing.payments.reconciliation import run_reconciliation
 from billing.stripe_api import create_stripe_client
+from billing.stripe_tasks.runner import StripeTaskRunner
 from billing.subscriptions import SUBSCRIPTIONS
 from billing.webhooks.endpoints import router as webhooks
 from billing.webhooks.processor import StripeEventProcessor
@@ -22,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def start_stripe_work(app: FastAPI) -> None:
         app.state.stripe = create_stripe_client(settings)
         app.state.stripe_events = StripeEventProcessor(app.state.db, app.state.stripe, concurrency=settings.stripe_event_concurrency)
+        app.state.stripe_tasks = StripeTaskRunner(app.state.db, app.state.stripe, poll_interval_s=settings.stripe_tasks_interval_s)
         app.state.billing_tasks = [
             asyncio.create_task(app.state.stripe_events.run(), name="stripe-events"),
             asyncio.create_task(
@@ -30,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ),
                 name="reconciliation",
             ),
+            asyncio.create_task(app.state.stripe_tasks.run(), name="stripe-tasks"),
         ]
 
     async def stop_stripe_work(app: FastAPI) -> None:
@@ -42,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Settle billing",
-        routers=[payments, credits, webhooks],
+        routers=[payments, credits, booking_payments, connect, webhooks],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_stripe_work],
         on_shutdown=[stop_stripe_work],

@@ -23,3 +23,10 @@ class Settings(ServiceSettings):
     reconcile_interval_s: float = 60
     # Stored Stripe events processed at once (each waits on a Stripe round trip).
     stripe_event_concurrency: int = 8
+    # Deferred Stripe work (refunds and cancellations asked for by bookings, transfer reversals):
+    # how often the queue is polled when nothing woke it.
+    stripe_tasks_interval_s: float = 1.0
+    # Connect onboarding: where Stripe sends the expert back after (or to retry) onboarding;
+    # pages of the frontend.
+    connect_return_url: str = "http://127.0.0.1:8000/payouts/onboarding/return"
+    connect_refresh_url: str = "http://127.0.0.1:8000/payouts/onboarding/refresh"

@@ -1,3 +1,6 @@
+from typing import Literal
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from settle_kit.settings import ServiceSettings
@@ -11,3 +14,28 @@ class Settings(ServiceSettings):
     service_name: str = "bookings"
     port: int = 8002
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/settle_bookings"
+
+    # Billing's internal API (payments, payout accounts, transfers for bookings).
+    billing_url: str = "http://127.0.0.1:8001"
+    billing_timeout_s: float = 10.0
+    # Attempts per call; safe to repeat because every call carries an idempotency key.
+    billing_attempts: int = Field(3, ge=1, le=10)
+
+    # The platform's share of every price, in basis points (1000 = 10 %).
+    platform_fee_bps: int = Field(1000, ge=0, le=10_000)
+    # How far ahead a booking must start (0: any time in the future).
+    min_lead_time_s: float = Field(0, ge=0)
+    # An unpaid booking holds its slot this long, then expires.
+    payment_hold_s: float = Field(900, gt=0)
+    # A scheduled booking completes by itself this long after its end.
+    completion_grace_s: float = Field(3600, ge=0)
+    # How often the sweepers look for bookings to expire and to complete.
+    expire_interval_s: float = Field(5, gt=0)
+    complete_interval_s: float = Field(30, gt=0)
+
+    # What a requester gets back on cancelling a paid booking (an expert's cancellation always
+    # refunds in full): `full`, or `notice`: in full with at least `refund_notice_h` hours'
+    # notice, else `late_refund_bps` of the price.
+    refund_policy: Literal["full", "notice"] = "full"
+    refund_notice_h: float = Field(24, ge=0)
+    late_refund_bps: int = Field(5000, ge=0, le=10_000)

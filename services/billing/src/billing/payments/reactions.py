@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 
 async def on_payment_moved(uow: UnitOfWork, payment: Payment, target: str, **extra) -> None:
+    if target in ("partially_refunded", "refunded"):
+        # Whatever the purpose: money that went on to a payee follows its refund back.
+        from billing.connect import transfers
+
+        await transfers.on_payment_refunded(uow, payment, extra["refund_id"])
     if payment.purpose == "credit_purchase":
         # Imported here: the credits context opens its payments through payments.service.
         from billing.credits import purchases

@@ -192,7 +192,9 @@ async def sync_refund(uow: UnitOfWork, payment: Payment, stripe_refund: stripe.R
     if stripe_refund.status not in ("succeeded", "pending") or await repository.refund_by_stripe_id(stripe_refund.id):
         return False
     record = Refund(
-        id=new_id("re"),
+        # Ours if we asked for it (a crash may have lost our record of it): keep our id, so the
+        # retry of that request finds it done.
+        id=_metadata(stripe_refund).get("refund_id") or new_id("re"),
         payment_id=payment.id,
         amount=stripe_refund.amount,
         currency=payment.currency,
@@ -205,6 +207,10 @@ async def sync_refund(uow: UnitOfWork, payment: Payment, stripe_refund: stripe.R
     return await _apply_refunded_amount(
         uow, payment, min(payment.amount, payment.amount_refunded + stripe_refund.amount), refund_id=record.id, refund_amount=stripe_refund.amount
     )
+
+
+def _metadata(stripe_object: stripe.StripeObject) -> dict:
+    return dict(stripe_object.to_dict().get("metadata") or {})
 
 
 def _state(payment: Payment) -> dict:

@@ -19,6 +19,7 @@ from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
 from settle_kit.models import utcnow
 
+from billing.connect import accounts
 from billing.payments import service
 from billing.payments.repository import PaymentRepository
 from billing.webhooks.models import StripeEvent
@@ -106,6 +107,8 @@ class StripeEventProcessor:
             await self._sync_intent(uow, obj.get("payment_intent"), refund_id=obj.get("id"))
         elif event_type == "charge.refunded":
             await self._sync_intent(uow, obj.get("payment_intent"))
+        elif event_type == "account.updated":
+            await accounts.sync_account(uow, self.client, obj.get("id"))
         # Other types are stored for the record; nothing here depends on them yet.
 
     async def _sync_intent(

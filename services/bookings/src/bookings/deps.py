@@ -1,0 +1,23 @@
+"""FastAPI dependencies of bookings' endpoints."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from settle_kit.auth import Principal, require_role
+
+from bookings.billing_client import BillingClient
+from bookings.config import Settings
+
+
+def billing_client(request: Request) -> BillingClient:
+    return request.app.state.billing
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Billing = Annotated[BillingClient, Depends(billing_client)]
+BookingSettings = Annotated[Settings, Depends(settings)]
+Admin = Annotated[Principal, require_role("admin")]

@@ -1,0 +1,44 @@
+"""Experts: a profile and a rate per minute. A rate change applies to bookings made after it;
+a booking keeps the price it was made with."""
+
+from datetime import datetime
+
+from settle_kit.auth import Principal
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.errors import NotFound
+
+from bookings.experts.models import Expert
+from bookings.experts.repository import ExpertRepository
+from bookings.experts.schemas import ExpertUpdate
+
+
+async def put_own_profile(uow: UnitOfWork, caller: Principal, data: ExpertUpdate) -> Expert:
+    repository = ExpertRepository(uow.session)
+    expert = await repository.get(caller.user_id, for_update=True)
+    if expert is None:
+        expert = Expert(id=caller.user_id, payouts_enabled=False)
+        repository.add(expert)
+    expert.display_name = data.display_name
+    expert.rate_amount = data.rate_per_minute.amount
+    expert.rate_currency = data.rate_per_minute.currency
+    await uow.session.flush()
+    return expert
+
+
+async def get_expert(uow: UnitOfWork, expert_id: str) -> Expert:
+    expert = await ExpertRepository(uow.session).get(expert_id)
+    if expert is None:
+        raise NotFound("No such expert.", code="expert_not_found")
+    return expert
+
+
+async def record_payout_account(
+    uow: UnitOfWork, expert: Expert, *, account_id: str, payouts_enabled: bool, as_of: datetime
+) -> bool:
+    """Keeps the newest of billing's reports (answers and events may arrive in any order)."""
+    if expert.payout_account_updated_at is not None and as_of <= expert.payout_account_updated_at:
+        return False
+    expert.payout_account_id = account_id
+    expert.payouts_enabled = payouts_enabled
+    expert.payout_account_updated_at = as_of
+    return True

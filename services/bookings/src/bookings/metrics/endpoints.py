@@ -1,0 +1,16 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from settle_kit.service import UoW
+
+from bookings.deps import Admin
+from bookings.metrics import service
+from bookings.metrics.schemas import Metrics, Window
+
+router = APIRouter(prefix="/v1/admin/metrics", tags=["metrics"])
+
+
+@router.get("", response_model=Metrics)
+async def get_metrics(uow: UoW, caller: Admin, window: Annotated[Window, Query()] = "24h"):
+    return await service.metrics(uow, window)
