@@ -37,9 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout = httpx.Timeout(settings.upstream_timeout_s, connect=settings.connect_timeout_s)
         # Idle connections are dropped well before the services close them (settle_kit.serve): a
         # request sent on a connection the far end is closing at that instant fails unsent.
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=KEEPALIVE_S)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-            app.state.client = client
+        upstream = proxy.create_session(
+            connect_timeout_s=settings.connect_timeout_s, upstream_timeout_s=settings.upstream_timeout_s, keepalive_s=KEEPALIVE_S
+        )
+        async with upstream, httpx.AsyncClient(timeout=timeout) as client:
+            app.state.upstream = upstream  # forwarding
+            app.state.client = client  # readiness and OpenAPI
             yield
 
     app = FastAPI(title="Settle API", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
@@ -87,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("A bearer token is required.", code="missing_token")
             verify_token(settings.jwt_secret.get_secret_value(), token)
-        return await proxy.forward(request.app.state.client, upstreams[service], service, request, settings.max_body_bytes)
+        return await proxy.forward(request.app.state.upstream, upstreams[service], service, request, settings.max_body_bytes)
 
     instrument_app(app)
     return app
