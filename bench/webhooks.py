@@ -28,6 +28,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import aiohttp
 import httpx
 import stripe
 
@@ -70,30 +71,34 @@ async def prepare_payments(platform, client: httpx.AsyncClient, count: int) -> t
     return conversation["id"], await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def post_events(platform, client: httpx.AsyncClient, events: list[dict], rate: float | None) -> tuple[float, dict[str, float]]:
+async def post_events(platform, events: list[dict], rate: float | None) -> tuple[float, dict[str, float]]:
+    """Posts signed events (aiohttp: its client costs less CPU per request than httpx's, and the
+    client shares the machine's two cores with the platform)."""
     secret, url = platform.env["STRIPE_WEBHOOK_SECRET"], platform.gateway_url + "/v1/webhooks/stripe"
     sent_at: dict[str, float] = {}
     semaphore = asyncio.Semaphore(32)
 
-    async def send(event: dict) -> None:
+    async def send(session: aiohttp.ClientSession, event: dict) -> None:
         async with semaphore:
             payload, signature = signed(secret, event)
             sent_at[event["data"]["object"]["metadata"]["payment_id"]] = time.time()
-            response = await client.post(url, content=payload, headers={"Stripe-Signature": signature, "content-type": "application/json"})
-            response.raise_for_status()
+            headers = {"Stripe-Signature": signature, "content-type": "application/json"}
+            async with session.post(url, data=payload, headers=headers) as response:
+                response.raise_for_status()
 
-    start = time.perf_counter()
-    if rate is None:
-        await asyncio.gather(*(send(e) for e in events))
-    else:
-        tasks = []
-        for i, event in enumerate(events):
-            tasks.append(asyncio.create_task(send(event)))
-            delay = start + (i + 1) / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        await asyncio.gather(*tasks)
-    return time.perf_counter() - start, sent_at
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
+        start = time.perf_counter()
+        if rate is None:
+            await asyncio.gather(*(send(session, e) for e in events))
+        else:
+            tasks = []
+            for i, event in enumerate(events):
+                tasks.append(asyncio.create_task(send(session, event)))
+                delay = start + (i + 1) / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await asyncio.gather(*tasks)
+        return time.perf_counter() - start, sent_at
 
 
 async def receipts(platform, client: httpx.AsyncClient, conversation_id: str) -> dict[str, float]:
@@ -125,12 +130,12 @@ async def run(platform, events_count: int, rate: int, seconds: int) -> None:
         conversation_id_2, steady = await prepare_payments(platform, client, rate * seconds)
 
         start = time.perf_counter()
-        accept_s, _ = await post_events(platform, client, burst, rate=None)
+        accept_s, _ = await post_events(platform, burst, rate=None)
         ids = {e["data"]["object"]["metadata"]["payment_id"] for e in burst}
         await wait_receipts(platform, client, conversation_id, ids)
         processed_s = time.perf_counter() - start
 
-        _, sent_at = await post_events(platform, client, steady, rate=rate)
+        _, sent_at = await post_events(platform, steady, rate=rate)
         found = await wait_receipts(platform, client, conversation_id_2, set(sent_at))
         latencies = sorted((found[p] - sent_at[p]) * 1000 for p in sent_at if p in found)
 

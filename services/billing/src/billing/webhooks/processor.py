@@ -31,13 +31,16 @@ FINAL_INTENT_STATUSES = ("succeeded", "canceled")
 
 
 class StripeEventProcessor:
-    """One loop per process: it picks due events and processes up to `concurrency` at once,
-    each in its own transaction holding its event's row lock (SKIP LOCKED keeps replicas apart)."""
+    """One loop per process: it picks due events and processes them in up to `concurrency`
+    transactions at once, each holding its events' row locks (SKIP LOCKED keeps replicas apart)."""
 
-    def __init__(self, db: Database, client: stripe.StripeClient, *, concurrency: int = 8, poll_interval_s: float = 2.0) -> None:
+    def __init__(
+        self, db: Database, client: stripe.StripeClient, *, concurrency: int = 8, batch: int = 20, poll_interval_s: float = 2.0
+    ) -> None:
         self.db = db
         self.client = client
         self.concurrency = concurrency
+        self.batch = batch
         self.poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
 
@@ -58,46 +61,48 @@ class StripeEventProcessor:
             self._wake.clear()
 
     async def process_due(self) -> int:
-        """Processes the events due now, oldest first; returns how many it took."""
+        """Processes the events due now, oldest first; returns how many it took.
+
+        Up to `concurrency` transactions run at once (events that re-read Stripe wait on it), each
+        covering up to `batch` events, one savepoint each: a failing event is undone and retried
+        alone, and a burst of webhooks costs one commit per batch rather than one per event."""
         async with self.db.sessions() as session:
             due = list(
                 await session.scalars(
                     select(StripeEvent.id)
                     .where(StripeEvent.processed_at.is_(None), StripeEvent.next_attempt_at <= utcnow(), StripeEvent.attempts < MAX_ATTEMPTS)
                     .order_by(StripeEvent.received_at)
-                    .limit(self.concurrency * 4)
+                    .limit(self.concurrency * self.batch)
                 )
             )
-        semaphore = asyncio.Semaphore(self.concurrency)
+        size = max(1, -(-len(due) // self.concurrency))  # spread over the workers, at most `batch` each
+        chunks = [due[i : i + size] for i in range(0, len(due), size)]
+        return sum(await asyncio.gather(*(self.process(chunk) for chunk in chunks)))
 
-        async def one(event_id: str) -> bool:
-            async with semaphore:
-                return await self.process(event_id)
-
-        return sum(await asyncio.gather(*(one(event_id) for event_id in due)))
-
-    async def process(self, event_id: str) -> bool:
-        """Processes one stored event unless another worker holds it or already did it."""
+    async def process(self, event_ids: list[str]) -> int:
+        """Processes the given stored events unless another worker holds them or already did them."""
         async with UnitOfWork(self.db, "billing") as uow:
-            row = await uow.session.scalar(
-                select(StripeEvent)
-                .where(StripeEvent.id == event_id, StripeEvent.processed_at.is_(None))
-                .with_for_update(skip_locked=True)
+            rows = list(
+                await uow.session.scalars(
+                    select(StripeEvent)
+                    .where(StripeEvent.id.in_(event_ids), StripeEvent.processed_at.is_(None))
+                    .order_by(StripeEvent.received_at)
+                    .with_for_update(skip_locked=True)
+                )
             )
-            if row is None:
-                return False
-            try:
-                async with uow.savepoint():
-                    await self.handle(uow, row.type, row.payload)
-            except Exception as exc:
-                row.attempts += 1
-                row.last_error = repr(exc)[:1000]
-                row.next_attempt_at = utcnow() + timedelta(seconds=min(2**row.attempts, 600))
-                log.warning("stripe event failed", extra={"stripe_event": event_id, "attempts": row.attempts}, exc_info=True)
-            else:
-                row.processed_at = utcnow()
+            for row in rows:
+                try:
+                    async with uow.savepoint():
+                        await self.handle(uow, row.type, row.payload)
+                except Exception as exc:
+                    row.attempts += 1
+                    row.last_error = repr(exc)[:1000]
+                    row.next_attempt_at = utcnow() + timedelta(seconds=min(2**row.attempts, 600))
+                    log.warning("stripe event failed", extra={"stripe_event": row.id, "attempts": row.attempts}, exc_info=True)
+                else:
+                    row.processed_at = utcnow()
             await uow.commit()
-            return True
+            return len(rows)
 
     async def handle(self, uow: UnitOfWork, event_type: str, payload: dict) -> None:
         obj = payload.get("data", {}).get("object", {})
