@@ -52,6 +52,9 @@ test: install
 
 bench: install
 	$(PY) bench/bus.py
+	$(PY) bench/webhooks.py
+	$(PY) bench/ledger.py
+	$(PY) bench/stripe_sim.py
 
 catalog: install
 	$(PY) -m settle_contracts.catalog
