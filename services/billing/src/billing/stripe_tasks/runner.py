@@ -7,8 +7,6 @@ something else meanwhile) finishes without a second effect.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,6 +16,7 @@ from sqlalchemy import select
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
+from settle_kit.work_loop import WorkLoop
 from settle_kit.models import utcnow
 
 from billing.booking_payments import service as booking_payments
@@ -44,25 +43,14 @@ class StripeTaskRunner:
     def __init__(self, db: Database, client: stripe.StripeClient, *, poll_interval_s: float = 1.0, batch: int = 20) -> None:
         self.db = db
         self.client = client
-        self.poll_interval_s = poll_interval_s
         self.batch = batch
-        self._wake = asyncio.Event()
+        self._loop = WorkLoop("stripe-tasks", self.process_due, poll_interval_s)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        while True:
-            try:
-                while await self.process_due():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("stripe task loop failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-            self._wake.clear()
+        await self._loop.run()
 
     async def process_due(self) -> int:
         async with self.db.sessions() as session:

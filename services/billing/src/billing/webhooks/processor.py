@@ -8,7 +8,6 @@ reordered events therefore converge on the same state, and the state machine onl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
+from settle_kit.work_loop import WorkLoop
 from settle_kit.models import utcnow
 
 from billing.connect import accounts
@@ -41,24 +41,13 @@ class StripeEventProcessor:
         self.client = client
         self.concurrency = concurrency
         self.batch = batch
-        self.poll_interval_s = poll_interval_s
-        self._wake = asyncio.Event()
+        self._loop = WorkLoop("stripe-events", self.process_due, poll_interval_s)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        while True:
-            try:
-                while await self.process_due():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("stripe event processing loop failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-            self._wake.clear()
+        await self._loop.run()
 
     async def process_due(self) -> int:
         """Processes the events due now, oldest first; returns how many it took.
