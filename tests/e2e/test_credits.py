@@ -140,6 +140,15 @@ def test_a_declined_card_grants_nothing(platform):
     assert balance(platform, buyer) == "0.000000" and entries(platform, buyer) == []
 
 
+def test_a_canceled_purchase_grants_nothing(platform):
+    buyer = user()
+    purchase = buy(platform, buyer, "cpk_medium")
+    stripe_client(platform).v1.payment_intents.cancel(intent_id(purchase["client_secret"]))
+    assert eventually(lambda: purchase_of(platform, buyer, purchase["id"]).json()["status"] == "canceled")
+    time.sleep(0.5)
+    assert balance(platform, buyer) == "0.000000" and entries(platform, buyer) == []
+
+
 def test_fifty_concurrent_debits_of_one_credit_against_thirty(platform):
     spender = user()
     assert adjust(platform, spender, "30").status_code == 201
