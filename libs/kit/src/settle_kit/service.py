@@ -1,11 +1,13 @@
 """`create_service_app()`: the FastAPI app every domain service is built from.
 
-It wires settings, logs, tracing, the database, the bus (relay + consumer), problem errors,
-request ids and health endpoints, so a service only adds its routers and subscriptions.
+It wires settings, logs, tracing, the database, the bus (relay + consumer), retention of
+bookkeeping rows, problem errors, request ids and health endpoints, so a service only adds its routers and subscriptions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -20,6 +22,7 @@ from settle_kit.errors import install_problem_handlers
 from settle_kit.health import broker_check, database_check, health_router
 from settle_kit.logs import configure_logging
 from settle_kit.middleware import RequestIdMiddleware
+from settle_kit.retention import run_retention
 from settle_kit.settings import ServiceSettings
 from settle_kit.telemetry import configure_tracing, instrument_app, instrument_engine
 
@@ -45,6 +48,7 @@ def create_service_app(
         bus = Bus(settings, db, subscriptions or Subscriptions({}))
         app.state.db, app.state.bus = db, bus
         bus.start()
+        retention = asyncio.create_task(run_retention(db, settings), name="retention")
         for hook in on_startup:
             await hook(app)
         try:
@@ -52,6 +56,9 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
             await bus.stop()
             await db.dispose()
 
