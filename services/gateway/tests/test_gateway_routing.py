@@ -79,6 +79,15 @@ def test_a_request_reaches_its_service_with_token_request_id_and_trace_context(u
     assert seen["traceparent"], "the outgoing call carries W3C trace context"
 
 
+def test_the_callers_trace_continues_through_the_gateway(upstream):
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with gateway(upstream) as client:
+        response = client.post("/v1/projects", json={"title": "t"}, headers={**auth(), "traceparent": caller})
+    version, trace_id, span_id, flags = response.json()["traceparent"].split("-")
+    assert trace_id == "4bf92f3577b34da6a3ce929d0e0e4736", "the same trace"
+    assert span_id != "00f067aa0ba902b7", "a span of the gateway's own, child of the caller's"
+
+
 def test_a_service_that_is_down_gives_a_503_problem(upstream):
     with gateway(upstream) as client:
         response = client.get("/v1/payments", headers=auth())

@@ -5,8 +5,8 @@ exchange 502: a caller always gets an answer within the configured timeouts.
 
 The forwarding client is aiohttp's: its connection pool hands out a free connection in constant
 time, where httpx's checks every pooled connection on every request (most of the gateway's CPU
-under load). The gateway's own span context is injected into the forwarded headers, so the
-service's spans continue the caller's trace.
+under load). Its OpenTelemetry instrumentation makes the outgoing span and injects its context
+into the forwarded headers (replacing the caller's), so the service's spans continue the trace.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 
 import aiohttp
 from fastapi import Request, Response
-from opentelemetry import propagate
+from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 
 from settle_kit import context
 from settle_kit.errors import BadGateway, GatewayTimeout, PayloadTooLarge, ServiceUnavailable
@@ -25,7 +25,7 @@ _HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
     "transfer-encoding", "upgrade", "host", "content-length",
 }
-# Replaced by the gateway's own trace context.
+# Replaced by the trace context of the gateway's outgoing span.
 _TRACE = {"traceparent", "tracestate"}
 
 
@@ -33,7 +33,10 @@ def create_session(*, connect_timeout_s: float, upstream_timeout_s: float, keepa
     connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=keepalive_s, enable_cleanup_closed=True)
     timeout = aiohttp.ClientTimeout(total=upstream_timeout_s + connect_timeout_s, sock_connect=connect_timeout_s, sock_read=upstream_timeout_s)
     # No cookie jar: the gateway must never carry one caller's cookies to another.
-    return aiohttp.ClientSession(connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+        trace_configs=[create_trace_config()],
+    )
 
 
 async def forward(session: aiohttp.ClientSession, base_url: str, service: str, request: Request, max_body: int) -> Response:
@@ -44,7 +47,6 @@ async def forward(session: aiohttp.ClientSession, base_url: str, service: str, r
     headers["x-request-id"] = context.request_id.get() or ""
     if request.client:
         headers["x-forwarded-for"] = request.client.host
-    propagate.inject(headers)
     try:
         async with session.request(
             request.method, base_url + request.url.path, params=request.query_params.multi_items(), data=body, headers=headers,
