@@ -89,3 +89,7 @@ def require_role(*roles: Role):
         return principal
 
     return Depends(_check)
+
+
+# The caller, who must be an admin (403 otherwise).
+AdminPrincipal = Annotated[Principal, require_role("admin")]

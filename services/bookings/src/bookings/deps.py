@@ -4,8 +4,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from settle_kit.auth import Principal, require_role
-
 from bookings.billing_client import BillingClient
 from bookings.config import Settings
 
@@ -20,4 +18,3 @@ def settings(request: Request) -> Settings:
 
 Billing = Annotated[BillingClient, Depends(billing_client)]
 BookingSettings = Annotated[Settings, Depends(settings)]
-Admin = Annotated[Principal, require_role("admin")]

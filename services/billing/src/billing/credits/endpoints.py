@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from settle_kit import idempotency
+from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.auth import CurrentPrincipal, Principal, require_role
 from settle_kit.errors import Forbidden
 from settle_kit.models import new_id
@@ -31,7 +32,6 @@ from billing.deps import Stripe
 from billing.payments.repository import PaymentRepository
 
 router = APIRouter(tags=["credits"])
-Admin = Annotated[Principal, require_role("admin")]
 ServiceOrAdmin = Annotated[Principal, require_role("service", "admin")]
 
 

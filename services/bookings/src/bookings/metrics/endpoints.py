@@ -2,9 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.service import UoW
 
-from bookings.deps import Admin
 from bookings.metrics import service
 from bookings.metrics.schemas import Metrics, Window
 

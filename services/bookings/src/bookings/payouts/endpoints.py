@@ -3,9 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from settle_kit import idempotency
+from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.service import UoW
 
-from bookings.deps import Admin, Billing
+from bookings.deps import Billing
 from bookings.payouts import service
 from bookings.payouts.schemas import PayoutRows, PayoutRunSummary, PayoutStatus
 
