@@ -6,7 +6,9 @@ directly with a forged identity gets the same 401 as through the gateway.
 
 from __future__ import annotations
 
+import functools
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -48,6 +50,17 @@ def mint_token(secret: str, user_id: str, role: Role = "user", ttl: timedelta = 
 
 
 def verify_token(secret: str, token: str) -> Principal:
+    principal, expires = _verified(secret, token)
+    # A token verified before is taken from the cache, so its expiry is checked here each time.
+    if expires <= time.time():
+        raise Unauthorized("The token has expired.", code="token_expired")
+    return principal
+
+
+# Clients send the same token with every request: its signature is checked once, not each time.
+# Only tokens that verified are kept (an exception is never cached), keyed by the whole token.
+@functools.lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> tuple[Principal, float]:
     try:
         # `algorithms` pins HS256: tokens signed otherwise, or `alg: none`, are refused here.
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
@@ -60,7 +73,7 @@ def verify_token(secret: str, token: str) -> Principal:
         raise Unauthorized("The token's subject is not a valid user id.", code="invalid_token")
     if role not in ROLES:
         raise Unauthorized("The token's role is not known.", code="invalid_token")
-    return Principal(user_id=sub, role=role)
+    return Principal(user_id=sub, role=role), float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT (HS256) with `sub`, `role`, `exp`")
