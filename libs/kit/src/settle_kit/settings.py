@@ -27,7 +27,9 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = ""
-    database_pool_size: int = 10
+    # The most connections a process holds (the pool has no overflow; see db.py): requests, the
+    # relay, consumer workers and background loops all draw from it.
+    database_pool_size: int = 20
 
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias="AMQP_URL")
     # Prefix of every exchange and queue name: lets test runs share one broker without meeting.
