@@ -14,8 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonS
 
 PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)
-# Numeric(18, 6) in the database: 12 integer digits.
-MAX_CREDITS = Decimal("999999999999.999999")
+# Numeric(18, 6) in the database: at most 12 integer digits.
 _PATTERN = re.compile(r"^-?\d{1,12}(\.\d{1,6})?$")
 
 

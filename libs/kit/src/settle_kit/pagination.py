@@ -36,7 +36,8 @@ class Page(BaseModel, Generic[T]):
 
 
 async def paginate(session: AsyncSession, statement: Select, *, created_at: Any, id_: Any, params: PageParams) -> tuple[list, bool]:
-    """Runs `statement` (of one entity, or of columns) newest first from the cursor; the cursor must be one of its own rows."""
+    """Runs `statement` (of one entity, or of columns) newest first from the cursor; the cursor
+    must be one of its own rows."""
     if params.starting_after is not None:
         cursor_query = statement.with_only_columns(created_at, id_).where(id_ == params.starting_after)
         cursor = (await session.execute(cursor_query)).first()

@@ -13,7 +13,6 @@ replicas pruning at once only share the work.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from sqlalchemy import text
 from settle_kit.db import Database
 from settle_kit.models import utcnow
 from settle_kit.settings import ServiceSettings
+from settle_kit.work_loop import WorkLoop
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,11 @@ def retention_of(settings: ServiceSettings) -> dict[str, timedelta]:
 
 async def run_retention(db: Database, settings: ServiceSettings) -> None:
     keep = retention_of(settings)
-    while True:
-        try:
-            removed = await prune_once(db, keep)
-            if any(removed.values()):
-                log.info("pruned bookkeeping rows", extra={"removed": removed})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("retention failed")
-        await asyncio.sleep(settings.retention_interval_s)
+
+    async def prune() -> int:
+        removed = await prune_once(db, keep)
+        if any(removed.values()):
+            log.info("pruned bookkeeping rows", extra={"removed": removed})
+        return 0  # prune_once drains each table itself: nothing is left until the next round
+
+    await WorkLoop("retention", prune, settings.retention_interval_s).run()

@@ -1,7 +1,8 @@
 """`create_service_app()`: the FastAPI app every domain service is built from.
 
 It wires settings, logs, tracing, the database, the bus (relay + consumer), retention of
-bookkeeping rows, problem errors, request ids and health endpoints, so a service only adds its routers and subscriptions.
+bookkeeping rows, problem errors, request ids and health endpoints, so a service only adds its
+routers and subscriptions.
 """
 
 from __future__ import annotations

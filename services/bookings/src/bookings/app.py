@@ -5,6 +5,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from settle_kit.service import create_service_app
+from settle_kit.work_loop import WorkLoop
 
 from bookings.billing_client import BillingClient
 from bookings.bookings import sweeper
@@ -26,12 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         db = app.state.db
         grace = timedelta(seconds=settings.completion_grace_s)
-        app.state.sweepers = [
-            asyncio.create_task(sweeper.run_every("expire", settings.expire_interval_s, lambda: sweeper.expire_unpaid(db)), name="expire"),
-            asyncio.create_task(
-                sweeper.run_every("complete", settings.complete_interval_s, lambda: sweeper.complete_finished(db, grace)), name="complete"
-            ),
+        loops = [
+            WorkLoop("expire", lambda: sweeper.expire_unpaid(db), settings.expire_interval_s),
+            WorkLoop("complete", lambda: sweeper.complete_finished(db, grace), settings.complete_interval_s),
         ]
+        app.state.sweepers = [asyncio.create_task(loop.run(), name=loop.name) for loop in loops]
 
     async def stop(app: FastAPI) -> None:
         for task in app.state.sweepers:

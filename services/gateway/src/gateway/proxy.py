@@ -25,8 +25,10 @@ _HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
     "transfer-encoding", "upgrade", "host", "content-length",
 }
-# Replaced by the trace context of the gateway's outgoing span.
-_TRACE = {"traceparent", "tracestate"}
+# Not forwarded: the trace context is replaced by the gateway's outgoing span's.
+_DROPPED_REQUEST = _HOP_BY_HOP | {"traceparent", "tracestate"}
+# Not passed back: the gateway sets its own request id.
+_DROPPED_RESPONSE = _HOP_BY_HOP | {"x-request-id"}
 
 
 def create_session(*, connect_timeout_s: float, upstream_timeout_s: float, keepalive_s: float) -> aiohttp.ClientSession:
@@ -43,7 +45,7 @@ async def forward(session: aiohttp.ClientSession, base_url: str, service: str, r
     body = await request.body()
     if len(body) > max_body:
         raise PayloadTooLarge(f"The body is larger than {max_body} bytes.")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _TRACE}
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED_REQUEST}
     headers["x-request-id"] = context.request_id.get() or ""
     if request.client:
         headers["x-forwarded-for"] = request.client.host
@@ -60,5 +62,5 @@ async def forward(session: aiohttp.ClientSession, base_url: str, service: str, r
         raise GatewayTimeout(f"The {service} service did not answer in time.", code="upstream_timeout") from None
     except aiohttp.ClientError as exc:
         raise BadGateway(f"The {service} service gave a broken answer ({type(exc).__name__}).", code="upstream_error") from None
-    response_headers = {k: v for k, v in upstream_headers.items() if k.lower() not in _HOP_BY_HOP | {"x-request-id"}}
+    response_headers = {k: v for k, v in upstream_headers.items() if k.lower() not in _DROPPED_RESPONSE}
     return Response(content=content, status_code=status, headers=response_headers)

@@ -79,8 +79,8 @@ async def buy_credits(body: PurchaseCreate, caller: CurrentPrincipal, uow: UoW, 
 async def list_purchases(caller: CurrentPrincipal, uow: UoW, page: Pagination):
     query = CreditRepository(uow.session).purchases_of(caller.user_id)
     found, has_more = await paginate(uow.session, query, created_at=CreditPurchase.created_at, id_=CreditPurchase.id, params=page)
-    repository = PaymentRepository(uow.session)
-    return {"data": [purchases.view(p, await repository.get(p.payment_id)) for p in found], "has_more": has_more}
+    paid_with = await PaymentRepository(uow.session).by_ids([p.payment_id for p in found])
+    return {"data": [purchases.view(p, paid_with[p.payment_id]) for p in found], "has_more": has_more}
 
 
 @router.get("/v1/credit-purchases/{purchase_id}", response_model=PurchaseOut)

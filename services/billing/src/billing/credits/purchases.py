@@ -92,8 +92,8 @@ async def on_payment_moved(uow: UnitOfWork, payment: Payment, target: str, **ext
             reference_type="credit_purchase",
             reference_id=purchase.id,
         )
-        purchase.granted_at = movement.created_at if movement else purchase.granted_at
-        if movement:
+        if movement is not None:  # None: the ledger already holds this purchase's grant
+            purchase.granted_at = movement.created_at
             uow.emit(events.CreditsGranted(**ledger.event_fields(movement), purchase_id=purchase.id))
     elif target in (states.PARTIALLY_REFUNDED, states.REFUNDED):
         await _take_back(uow, purchase, payment, refund_id=extra["refund_id"])

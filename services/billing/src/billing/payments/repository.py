@@ -17,6 +17,10 @@ class PaymentRepository:
         lock = {"skip_locked": True} if skip_locked else for_update
         return await self.session.get(Payment, payment_id, with_for_update=lock)
 
+    async def by_ids(self, payment_ids: list[str]) -> dict[str, Payment]:
+        found = await self.session.scalars(select(Payment).where(Payment.id.in_(payment_ids)))
+        return {payment.id: payment for payment in found}
+
     async def by_intent(self, intent_id: str, *, for_update: bool = True) -> Payment | None:
         query = select(Payment).where(Payment.stripe_payment_intent_id == intent_id)
         if for_update:

@@ -8,9 +8,6 @@ either wins (the sweeper skips it) or finds it already moved.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from settle_kit.bus.uow import UnitOfWork
@@ -20,7 +17,6 @@ from settle_kit.models import utcnow
 from bookings.bookings import service, states
 from bookings.bookings.repository import BookingRepository
 
-log = logging.getLogger(__name__)
 
 BATCH = 100
 
@@ -50,16 +46,3 @@ async def complete_finished(db: Database, grace: timedelta) -> int:
                 await uow.commit()
                 moved += 1
     return moved
-
-
-async def run_every(name: str, interval_s: float, job: Callable[[], Awaitable[int]]) -> None:
-    while True:
-        try:
-            # A full batch means there may be more: go again at once.
-            while await job() >= BATCH:
-                pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sweeper failed", extra={"sweeper": name})
-        await asyncio.sleep(interval_s)
