@@ -22,6 +22,12 @@ def format_credits(value: Decimal) -> str:
     return f"{value.quantize(QUANTUM):f}"
 
 
+def shown_credits(value: Decimal) -> str:
+    """Credits as people read them in a sentence: `15`, `12.5`."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _parse(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         text = format_credits(value) if value == value.quantize(QUANTUM) else str(value)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Conflict
+from settle_kit.models import stable_id
 
 metadata = MetaData()
 idempotency_keys = Table(
@@ -104,7 +105,4 @@ async def begin(uow: UnitOfWork, caller: Principal, key: str | None, operation: 
 def derived_id(prefix: str, caller: Principal, key: str | None, fallback: str) -> str:
     """A resource id fixed by (caller, key): a retry after a lost response makes the same id, so
     the Stripe idempotency key derived from it replays instead of charging twice."""
-    if key is None:
-        return fallback
-    digest = hashlib.sha256(f"{caller.user_id}\n{key}".encode()).hexdigest()[:32]
-    return f"{prefix}_{digest}"
+    return fallback if key is None else stable_id(prefix, caller.user_id, key)

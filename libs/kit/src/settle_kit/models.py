@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 
@@ -28,6 +29,13 @@ def service_metadata() -> MetaData:
 def new_id(prefix: str) -> str:
     """Readable, prefixed ids (`prj_…`, `conv_…`), as Stripe does: the kind shows in logs."""
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """An id fixed by what it is for (`stable_id("pay", "booking", booking_id)`): asked for twice,
+    it is the same id, so a retry finds the first row and replays Stripe's idempotency key."""
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return f"{prefix}_{digest}"
 
 
 def utcnow() -> datetime:

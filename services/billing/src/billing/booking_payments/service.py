@@ -7,18 +7,16 @@ events, which become Stripe tasks here (stripe_tasks/), done with retries.
 
 from __future__ import annotations
 
-import hashlib
-
 import stripe
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Conflict, Unprocessable
+from settle_kit.models import stable_id
 
 from billing.booking_payments.schemas import BookingPaymentCreate
 from billing.payments import service as payments, states
 from billing.payments.models import Payment, Refund
 from billing.payments.repository import PaymentRepository
-from billing.stripe_tasks import queue
 from billing.stripe_tasks.models import StripeTask
 
 PURPOSE = "booking"
@@ -26,7 +24,7 @@ PURPOSE = "booking"
 
 def payment_id_for(booking_id: str) -> str:
     """One payment per booking, whatever the retries: the id (and so Stripe's key) comes from it."""
-    return "pay_" + hashlib.sha256(f"booking\n{booking_id}".encode()).hexdigest()[:32]
+    return stable_id("pay", "booking", booking_id)
 
 
 async def open_booking_payment(uow: UnitOfWork, client: stripe.StripeClient, data: BookingPaymentCreate) -> Payment:
@@ -57,15 +55,15 @@ async def open_booking_payment(uow: UnitOfWork, client: stripe.StripeClient, dat
 
 
 def cancellation_refund_id(booking_id: str) -> str:
-    return queue.task_id("re", "booking-cancellation", booking_id)
+    return stable_id("re", "booking-cancellation", booking_id)
 
 
 def late_payment_refund_id(booking_id: str, payment_id: str) -> str:
-    return queue.task_id("re", "booking-late-payment", booking_id, payment_id)
+    return stable_id("re", "booking-late-payment", booking_id, payment_id)
 
 
 def cancellation_task_id(booking_id: str) -> str:
-    return queue.task_id("pic", "booking-payment-cancel", booking_id)
+    return stable_id("pic", "booking-payment-cancel", booking_id)
 
 
 async def refund_for_task(uow: UnitOfWork, client: stripe.StripeClient, task: StripeTask) -> str:

@@ -12,14 +12,12 @@ interleave: either the transfer sees the refund, or the refund sees the transfer
 
 from __future__ import annotations
 
-import hashlib
-
 import stripe
 
 from settle_contracts import billing as events
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Conflict, NotFound, Unprocessable
-from settle_kit.models import new_id
+from settle_kit.models import new_id, stable_id
 from settle_kit.money import prorate
 
 from billing.connect.models import Transfer, TransferReversal
@@ -44,7 +42,7 @@ def reversal_due(transfer_amount: int, amount_reversed: int, still_owed: int) ->
 
 
 def transfer_id_for(reference_type: str, reference_id: str) -> str:
-    return "trf_" + hashlib.sha256(f"{reference_type}\n{reference_id}".encode()).hexdigest()[:32]
+    return stable_id("trf", reference_type, reference_id)
 
 
 async def transfer(uow: UnitOfWork, client: stripe.StripeClient, data: TransferCreate) -> Transfer:
@@ -114,7 +112,7 @@ async def on_payment_refunded(uow: UnitOfWork, payment: Payment, refund_id: str)
     if paid is None:
         return
     await queue.enqueue(
-        uow, id=queue.task_id("trv", "refund", refund_id), kind=queue.REVERSE_TRANSFER, requested_by="billing",
+        uow, id=stable_id("trv", "refund", refund_id), kind=queue.REVERSE_TRANSFER, requested_by="billing",
         payment_id=payment.id, transfer_id=paid.id,
     )
 

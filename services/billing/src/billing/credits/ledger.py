@@ -155,12 +155,6 @@ def _movements():
     ).select_from(entries.join(transactions, and_(entries.c.transaction_id == transactions.c.id, entries.c.user_id.is_not(None))))
 
 
-def shown(value: Decimal) -> str:
-    """Credits as people read them: `15`, `12.5`."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def event_fields(movement: Movement) -> dict:
     return {
         "user_id": movement.user_id,

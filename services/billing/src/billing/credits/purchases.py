@@ -22,7 +22,7 @@ import stripe
 from settle_contracts import billing as events
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.credits import QUANTUM
+from settle_kit.credits import QUANTUM, shown_credits
 from settle_kit.errors import Conflict, NotFound, Unprocessable
 
 from billing.credits import ledger
@@ -57,7 +57,7 @@ async def buy(uow: UnitOfWork, client: stripe.StripeClient, buyer: Principal, pa
         currency=package.price_currency,
         payer_id=buyer.user_id,
         payee_id=None,
-        description=f"{package.name} credit package ({ledger.shown(package.credits)} credits)",
+        description=f"{package.name} credit package ({shown_credits(package.credits)} credits)",
         reference_type="credit_purchase",
         reference_id=purchase_id,
     )

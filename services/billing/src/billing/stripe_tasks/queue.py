@@ -8,8 +8,6 @@ it takes.
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy.dialects.postgresql import insert
 
 from settle_kit.bus.uow import UnitOfWork
@@ -19,12 +17,6 @@ from billing.stripe_tasks.models import StripeTask
 REFUND_PAYMENT = "refund_payment"
 CANCEL_PAYMENT = "cancel_payment"
 REVERSE_TRANSFER = "reverse_transfer"
-
-
-def task_id(prefix: str, *parts: str) -> str:
-    """An id fixed by what asked for the work: the same request twice is the same task."""
-    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-    return f"{prefix}_{digest}"
 
 
 async def enqueue(
