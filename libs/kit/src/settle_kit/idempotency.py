@@ -68,15 +68,17 @@ class IdempotentRequest:
     key: str | None
     replay: JSONResponse | None = None
 
-    async def finish(self, status_code: int, response: Any) -> None:
-        """Stores the response in the same transaction as the work it describes."""
-        if self.key is None:
-            return
-        await self.uow.session.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.principal == self.principal, idempotency_keys.c.key == self.key)
-            .values(status_code=status_code, response=jsonable_encoder(response))
-        )
+    async def respond(self, status_code: int, response: Any) -> Any:
+        """Stores the response in the transaction of the work it describes, commits both, and
+        returns the response: a replay can never see a response whose work rolled back."""
+        if self.key is not None:
+            await self.uow.session.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.principal == self.principal, idempotency_keys.c.key == self.key)
+                .values(status_code=status_code, response=jsonable_encoder(response))
+            )
+        await self.uow.commit()
+        return response
 
 
 async def begin(uow: UnitOfWork, caller: Principal, key: str | None, operation: str, body: Any) -> IdempotentRequest:

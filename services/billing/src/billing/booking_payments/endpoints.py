@@ -26,6 +26,4 @@ async def open_booking_payment(
         return request.replay
     payment = await service.open_booking_payment(uow, client, body)
     out = PaymentOut.model_validate(payment)
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)

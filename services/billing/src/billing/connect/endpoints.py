@@ -48,6 +48,4 @@ async def create_transfer(
     if request.replay:
         return request.replay
     out = TransferOut.model_validate(await transfers.transfer(uow, client, body))
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)

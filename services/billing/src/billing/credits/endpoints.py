@@ -70,9 +70,7 @@ async def buy_credits(body: PurchaseCreate, caller: CurrentPrincipal, uow: UoW, 
     payment_id = idempotency.derived_id("pay", caller, key, fallback=new_id("pay"))
     purchase, payment = await purchases.buy(uow, client, caller, body.package_id, purchase_id, payment_id)
     out = PurchaseOut.model_validate(purchases.view(purchase, payment))
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)
 
 
 @router.get("/v1/credit-purchases", response_model=Page[PurchaseOut])
@@ -108,9 +106,7 @@ async def refund_purchase(
         credits_clawed_back=purchase.credits_clawed_back,
         credits_written_off=purchase.credits_written_off,
     )
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)
 
 
 @router.get("/v1/balance", response_model=BalanceOut)
@@ -135,9 +131,7 @@ async def debit_credits(body: DebitCreate, caller: ServiceOrAdmin, uow: UoW, key
     if request.replay:
         return request.replay
     out = EntryOut.model_validate(await wallets.debit(uow, caller, body))
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)
 
 
 @router.post("/v1/admin/balance-adjustments", status_code=status.HTTP_201_CREATED, response_model=EntryOut)
@@ -146,9 +140,7 @@ async def adjust_balance(body: AdjustmentCreate, admin: Admin, uow: UoW, key: id
     if request.replay:
         return request.replay
     out = EntryOut.model_validate(await wallets.adjust(uow, admin, body))
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)
 
 
 def _owner(caller: Principal, user_id: str | None) -> str:

@@ -27,9 +27,7 @@ async def create_payment(
     payment_id = idempotency.derived_id("pay", caller, key, fallback=new_id("pay"))
     payment = await service.create_milestone_payment(uow, client, caller, body, payment_id)
     out = PaymentOut.model_validate(payment)
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)
 
 
 @router.get("", response_model=Page[PaymentOut])
@@ -69,6 +67,4 @@ async def refund_payment(
     refund_id = idempotency.derived_id("re", caller, key, fallback=new_id("re"))
     refund = await service.refund(uow, client, caller, payment_id, body.amount, refund_id)
     out = RefundOut.model_validate(refund)
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)

@@ -33,9 +33,7 @@ async def create_booking(
     booking_id = idempotency.derived_id("bkg", caller, key, fallback=new_id("bkg"))
     booking = await service.create_booking(uow, billing, settings, caller, body, booking_id)
     out = BookingOut.seen_by(booking, caller.user_id)
-    await request.finish(status.HTTP_201_CREATED, out)
-    await uow.commit()
-    return out
+    return await request.respond(status.HTTP_201_CREATED, out)
 
 
 @router.get("", response_model=Page[BookingOut])

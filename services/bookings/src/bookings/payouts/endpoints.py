@@ -37,6 +37,4 @@ async def run_payouts(
     if replayable.replay:
         return replayable.replay
     summary = await service.run(request.app.state.db, billing)
-    await replayable.finish(200, summary)
-    await uow.commit()
-    return summary
+    return await replayable.respond(200, summary)
