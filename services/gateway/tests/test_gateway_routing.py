@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.config import Settings
 from settle_kit.auth import mint_token
+from settle_kit.telemetry import configure_tracing
 from settle_testing.platform import free_port
 from settle_testing.servers import serve_in_thread
 
@@ -42,6 +43,13 @@ def upstream_app() -> FastAPI:
     return app
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _spans_recorded_but_printed_nowhere():
+    # The process's tracer provider is set once, by the first app: set it here without an
+    # exporter, so gateways made with an exporter below trace without writing spans anywhere.
+    configure_tracing("gateway-tests", "none")
+
+
 @pytest.fixture(scope="module")
 def upstream():
     with serve_in_thread(upstream_app()) as url:
@@ -67,7 +75,7 @@ def auth(role: str = "user") -> dict[str, str]:
 
 
 def test_a_request_reaches_its_service_with_token_request_id_and_trace_context(upstream):
-    with gateway(upstream) as client:
+    with gateway(upstream, otel_traces_exporter="console") as client:
         response = client.post("/v1/projects?x=1", json={"title": "t"}, headers={**auth(), "X-Request-Id": "req-123"})
     assert response.status_code == 200
     seen = response.json()
@@ -81,11 +89,32 @@ def test_a_request_reaches_its_service_with_token_request_id_and_trace_context(u
 
 def test_the_callers_trace_continues_through_the_gateway(upstream):
     caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    with gateway(upstream) as client:
+    with gateway(upstream, otel_traces_exporter="console") as client:
         response = client.post("/v1/projects", json={"title": "t"}, headers={**auth(), "traceparent": caller})
     version, trace_id, span_id, flags = response.json()["traceparent"].split("-")
     assert trace_id == "4bf92f3577b34da6a3ce929d0e0e4736", "the same trace"
     assert span_id != "00f067aa0ba902b7", "a span of the gateway's own, child of the caller's"
+
+
+def test_without_exported_traces_the_callers_trace_context_passes_through_unchanged(upstream):
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with gateway(upstream) as client:
+        response = client.post("/v1/projects", json={"title": "t"}, headers={**auth(), "traceparent": caller})
+    assert response.json()["traceparent"] == caller
+
+
+def test_paths_and_queries_reach_the_service_as_sent_and_unknown_paths_are_404_problems(upstream):
+    with gateway(upstream) as client:
+        response = client.post("/v1/projects?x=a%2Fb&x=2&y=%C3%A9", json={"title": "t"}, headers=auth())
+        assert response.json()["query"] == {"x": "2", "y": "é"}
+        missing = client.get("/v1/nothing-here", headers=auth())
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+        assert missing.json()["instance"] == "/v1/nothing-here"
+        unauthenticated = client.post("/v1/projects", json={"title": "t"})
+        assert unauthenticated.status_code == 401
+        assert unauthenticated.json()["code"] == "missing_token"
+        assert unauthenticated.headers["www-authenticate"] == "Bearer"
 
 
 def test_a_service_that_is_down_gives_a_503_problem(upstream):

@@ -25,7 +25,7 @@ from settle_kit.logs import configure_logging
 from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.retention import run_retention
 from settle_kit.settings import ServiceSettings
-from settle_kit.telemetry import configure_tracing, instrument_app, instrument_engine
+from settle_kit.telemetry import FASTAPI_TELEMETRY, configure_tracing, instrument_app, instrument_engine
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 
@@ -45,7 +45,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        instrument_engine(db.engine)
+        instrument_engine(db.engine, settings.otel_traces_exporter)
         bus = Bus(settings, db, subscriptions or Subscriptions({}))
         app.state.db, app.state.bus = db, bus
         bus.start()
@@ -63,14 +63,14 @@ def create_service_app(
             await bus.stop()
             await db.dispose()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=FASTAPI_TELEMETRY)
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router({"database": database_check, "broker": broker_check}))
     for router in routers:
         app.include_router(router)
-    instrument_app(app)
+    instrument_app(app, settings.otel_traces_exporter)
     return app
 
 
@@ -82,3 +82,11 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+async def database(request: Request) -> Database:
+    """The service's database, for endpoints that do their work in one statement (`Database.autocommit`)."""
+    return request.app.state.db
+
+
+Db = Annotated[Database, Depends(database)]

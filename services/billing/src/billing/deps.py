@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from settle_kit.auth import Principal, require_role
 
 
-def stripe_client(request: Request) -> stripe.StripeClient:
+async def stripe_client(request: Request) -> stripe.StripeClient:
     return request.app.state.stripe
 
 

@@ -8,11 +8,11 @@ from bookings.billing_client import BillingClient
 from bookings.config import Settings
 
 
-def billing_client(request: Request) -> BillingClient:
+async def billing_client(request: Request) -> BillingClient:
     return request.app.state.billing
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -1,4 +1,9 @@
-"""The gateway: authenticates, routes `/v1/*` to the services, serves the merged OpenAPI."""
+"""The gateway: authenticates, routes `/v1/*` to the services, serves the merged OpenAPI.
+
+Two ASGI apps behind one dispatcher: `proxy.Forwarder` for the public paths it forwards, and a
+FastAPI app for what the gateway answers itself (health, OpenAPI, docs, development tokens).
+Request ids, and spans when traces are exported, wrap both.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,37 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from settle_kit.auth import verify_token
-from settle_kit.errors import NotFound, Unauthorized, install_problem_handlers
+from settle_kit.errors import install_problem_handlers
 from settle_kit.logs import configure_logging
 from settle_kit.middleware import RequestIdMiddleware
-from settle_kit.telemetry import configure_tracing, instrument_app
+from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
-from gateway import openapi, proxy, routes
+from gateway import openapi, proxy
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.readiness import service_readiness
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 KEEPALIVE_S = 10.0
+# Public paths the gateway answers itself rather than forwarding.
+OWN_PATHS = frozenset({"/v1/dev/tokens"})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     configure_tracing(settings.service_name, settings.otel_traces_exporter)
+    traced = exported(settings.otel_traces_exporter)
     upstreams = settings.upstreams()
+    forwarder = proxy.Forwarder(
+        upstreams, jwt_secret=settings.jwt_secret.get_secret_value(), max_body=settings.max_body_bytes, traced=traced
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,18 +49,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Idle connections are dropped well before the services close them (settle_kit.serve): a
         # request sent on a connection the far end is closing at that instant fails unsent.
         upstream = proxy.create_session(
-            connect_timeout_s=settings.connect_timeout_s, upstream_timeout_s=settings.upstream_timeout_s, keepalive_s=KEEPALIVE_S
+            connect_timeout_s=settings.connect_timeout_s, upstream_timeout_s=settings.upstream_timeout_s, keepalive_s=KEEPALIVE_S,
+            traced=traced,
         )
         async with upstream, httpx.AsyncClient(timeout=timeout) as client:
-            app.state.upstream = upstream  # forwarding
+            forwarder.session = upstream
             app.state.client = client  # readiness and OpenAPI
             yield
 
-    app = FastAPI(title="Settle API", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Settle API", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+        telemetry=FASTAPI_TELEMETRY,
+    )
     app.state.settings = settings
     app.state.openapi_cache = None
     install_problem_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
     app.include_router(dev_tokens)
 
     @app.get("/healthz", include_in_schema=False)
@@ -78,19 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def docs():
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Settle API")
 
-    @app.api_route("/v1/{rest:path}", methods=METHODS, include_in_schema=False)
-    async def route(request: Request, rest: str) -> Response:
-        path = request.url.path
-        service = routes.service_for(path)
-        if service is None:
-            raise NotFound(f"No endpoint at {path}.")
-        if not routes.is_public(path):
-            authorization = request.headers.get("authorization", "")
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                raise Unauthorized("A bearer token is required.", code="missing_token")
-            verify_token(settings.jwt_secret.get_secret_value(), token)
-        return await proxy.forward(request.app.state.upstream, upstreams[service], service, request, settings.max_body_bytes)
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/v1/") and path not in OWN_PATHS:
+            await forwarder(scope, receive, send)
+        else:
+            await app(scope, receive, send)
 
-    instrument_app(app)
-    return app
+    gateway: ASGIApp = RequestIdMiddleware(dispatch)
+    if traced:
+        gateway = OpenTelemetryMiddleware(gateway, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"])
+    return gateway

@@ -20,6 +20,19 @@ from settle_kit.bus.schema import outbox
 from settle_kit.db import Database
 
 
+def outbox_row(event: Event, producer: str) -> tuple[Envelope, dict[str, Any]]:
+    """The outbox row of an event emitted now, in the current request's or message's context."""
+    envelope = Envelope.wrap(
+        event,
+        producer=producer,
+        correlation_id=context.correlation_id.get() or context.request_id.get(),
+        causation_id=context.causation_id.get(),
+    )
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return envelope, {"id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json"), "headers": headers}
+
+
 class UnitOfWork:
     def __init__(self, db: Database, producer: str) -> None:
         self._db = db
@@ -38,22 +51,8 @@ class UnitOfWork:
         await self.session.close()
 
     def emit(self, event: Event) -> Envelope:
-        envelope = Envelope.wrap(
-            event,
-            producer=self.producer,
-            correlation_id=context.correlation_id.get() or context.request_id.get(),
-            causation_id=context.causation_id.get(),
-        )
-        headers: dict[str, str] = {}
-        propagate.inject(headers)
-        self._pending.append(
-            {
-                "id": envelope.id,
-                "type": envelope.type,
-                "envelope": envelope.model_dump(mode="json"),
-                "headers": headers,
-            }
-        )
+        envelope, row = outbox_row(event, self.producer)
+        self._pending.append(row)
         return envelope
 
     @asynccontextmanager

@@ -9,9 +9,9 @@ from settle_kit.errors import Forbidden
 from settle_kit.models import new_id
 from settle_kit.pagination import Page, Pagination, paginate
 from settle_kit.schemas import UserId
-from settle_kit.service import UoW
+from settle_kit.service import Db, UoW
 
-from billing.credits import ledger, packages, purchases, wallets
+from billing.credits import debits, ledger, packages, purchases, wallets
 from billing.credits.models import CreditPurchase
 from billing.credits.repository import CreditRepository
 from billing.credits.schemas import (
@@ -126,12 +126,8 @@ async def list_transactions(
 
 
 @router.post("/v1/balance/debits", status_code=status.HTTP_201_CREATED, response_model=EntryOut)
-async def debit_credits(body: DebitCreate, caller: ServiceOrAdmin, uow: UoW, key: idempotency.IdempotencyKeyHeader = None):
-    request = await idempotency.begin(uow, caller, key, "POST /v1/balance/debits", body)
-    if request.replay:
-        return request.replay
-    out = EntryOut.model_validate(await wallets.debit(uow, caller, body))
-    return await request.respond(status.HTTP_201_CREATED, out)
+async def debit_credits(body: DebitCreate, caller: ServiceOrAdmin, db: Db, key: idempotency.IdempotencyKeyHeader = None):
+    return await debits.debit(db, caller, key, body)
 
 
 @router.post("/v1/admin/balance-adjustments", status_code=status.HTTP_201_CREATED, response_model=EntryOut)
