@@ -62,7 +62,13 @@ class Statement:
         self.names: list[str] = list(compiled.positiontup or ())
 
     async def fetchrow(self, conn: asyncpg.Connection, **params: Any) -> asyncpg.Record | None:
-        return await conn.fetchrow(self.sql, *(params[name] for name in self.names))
+        return await conn.fetchrow(self.sql, *self._values(params))
+
+    async def execute(self, conn: asyncpg.Connection, **params: Any) -> None:
+        await conn.execute(self.sql, *self._values(params))
+
+    def _values(self, params: dict[str, Any]) -> list[Any]:
+        return [params[name] for name in self.names]
 
 
 def asyncpg_dsn(url: str, database: str | None = None) -> str:

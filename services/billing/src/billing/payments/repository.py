@@ -27,6 +27,16 @@ class PaymentRepository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def by_intents(self, intent_ids: list[str]) -> dict[str, Payment]:
+        """The payments of these PaymentIntents, locked FOR UPDATE in one order (two batches that
+        share payments never wait on each other crosswise)."""
+        if not intent_ids:
+            return {}
+        found = await self.session.scalars(
+            select(Payment).where(Payment.stripe_payment_intent_id.in_(intent_ids)).order_by(Payment.id).with_for_update()
+        )
+        return {payment.stripe_payment_intent_id: payment for payment in found}
+
     def visible_to(self, user_id: str) -> Select:
         return select(Payment).where(or_(Payment.payer_id == user_id, Payment.payee_id == user_id))
 

@@ -8,25 +8,24 @@ import json
 
 import stripe
 from fastapi import APIRouter, Request
-from sqlalchemy import text
-
+from settle_kit.db import Statement
 from settle_kit.errors import BadRequest
 from settle_kit.models import utcnow
-from settle_kit.service import UoW
+from settle_kit.service import Db
 
 router = APIRouter(tags=["webhooks"])
 
 # Stripe's own default: a signature older than this is a replay.
 TOLERANCE_S = 300
-# Stored once per Stripe event id; a text statement, so it is compiled once.
-_STORE = text(
+# Stored once per Stripe event id, in one statement committed as it runs.
+_STORE = Statement(
     "INSERT INTO stripe_events (id, type, payload, received_at, next_attempt_at, attempts) "
     "VALUES (:id, :type, CAST(:payload AS JSONB), :now, :now, 0) ON CONFLICT (id) DO NOTHING"
 )
 
 
 @router.post("/v1/webhooks/stripe", status_code=200)
-async def receive_stripe_event(request: Request, uow: UoW) -> dict:
+async def receive_stripe_event(request: Request, db: Db) -> dict:
     payload = await request.body()
     signature = request.headers.get("stripe-signature")
     secret = request.app.state.settings.stripe_webhook_secret.get_secret_value()
@@ -42,7 +41,7 @@ async def receive_stripe_event(request: Request, uow: UoW) -> dict:
         raise BadRequest("The body is not a Stripe event.", code="invalid_payload") from None
     if not (isinstance(event_id, str) and isinstance(event_type, str)):
         raise BadRequest("The body is not a Stripe event.", code="invalid_payload")
-    await uow.session.execute(_STORE, {"id": event_id, "type": event_type, "payload": payload.decode(), "now": utcnow()})
-    await uow.commit()
+    async with db.autocommit() as conn:
+        await _STORE.execute(conn, id=event_id, type=event_type, payload=payload.decode(), now=utcnow())
     request.app.state.stripe_events.wake()
     return {"received": True}

@@ -9,7 +9,6 @@ from settle_kit.bus.uow import UnitOfWork
 from messaging.conversations.repository import ConversationRepository
 from messaging.messages import receipts
 from messaging.messages.service import post_system_message
-from messaging.projects.repository import ProjectRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +33,13 @@ async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
 async def _post_receipt(uow: UnitOfWork, event: PaymentState, dedupe_key: str, text: Callable[[str | None], str]) -> None:
     if event.conversation_id is None:
         return
-    conversation = await ConversationRepository(uow.session).get(event.conversation_id)
-    if conversation is None:
+    found = await ConversationRepository(uow.session).titled(event.conversation_id, event.project_id)
+    if found is None:
         # Billing only knows conversations from our own events, so this is not worth a retry loop.
         log.warning(
             "receipt for an unknown conversation",
             extra={"payment_id": event.payment_id, "conversation_id": event.conversation_id},
         )
         return
-    project_id = event.project_id or conversation.project_id
-    project = await ProjectRepository(uow.session).get(project_id) if project_id else None
-    await post_system_message(
-        uow, conversation.id, text(project.title if project else None), dedupe_key=dedupe_key, payment_id=event.payment_id
-    )
+    conversation_id, title = found
+    await post_system_message(uow, conversation_id, text(title), dedupe_key=dedupe_key, payment_id=event.payment_id)

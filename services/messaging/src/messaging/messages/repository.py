@@ -1,11 +1,29 @@
+import json
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging.conversations.models import Conversation, Participant
 from messaging.messages.models import Message, MessageUnlock
+
+
+# One round trip per receipt, compiled once (SQLAlchemy does not cache INSERT .. ON CONFLICT).
+_ADD_ONCE = text("""
+    WITH posted AS (
+        INSERT INTO messages (id, conversation_id, sender_id, kind, body, attachments, payment_id, dedupe_key, created_at)
+        VALUES (:id, :conversation_id, :sender_id, :kind, :body, CAST(:attachments AS jsonb), :payment_id, :dedupe_key, :created_at)
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id, conversation_id, created_at
+    ), activity AS (
+        UPDATE conversations c SET last_message_at = greatest(coalesce(c.last_message_at, posted.created_at), posted.created_at)
+        FROM posted WHERE c.id = posted.conversation_id
+    ), shown AS (
+        UPDATE conversation_participants p SET hidden_at = NULL
+        FROM posted WHERE p.conversation_id = posted.conversation_id AND p.hidden_at IS NOT NULL
+    )
+    SELECT id FROM posted
+""")
 
 
 class MessageRepository:
@@ -16,10 +34,9 @@ class MessageRepository:
         self.session.add(message)
 
     async def add_once(self, values: dict) -> bool:
-        """Inserts a message unless one with its `dedupe_key` exists; returns whether it did."""
-        inserted = await self.session.scalar(
-            insert(Message).values(**values).on_conflict_do_nothing(index_elements=[Message.dedupe_key]).returning(Message.id)
-        )
+        """Inserts a message unless one with its `dedupe_key` exists, and if it did, touches its
+        conversation (as `touch_conversation`) in the same statement; returns whether it did."""
+        inserted = await self.session.scalar(_ADD_ONCE, {**values, "attachments": json.dumps(values["attachments"])})
         return inserted is not None
 
     def of_conversation(self, conversation_id: str) -> Select:

@@ -50,9 +50,7 @@ async def list_messages(uow: UnitOfWork, caller: Principal, conversation_id: str
 
 async def post_system_message(uow: UnitOfWork, conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None) -> bool:
     """Posts a system message once per `dedupe_key`; returns whether this call posted it."""
-    repo = MessageRepository(uow.session)
-    created_at = utcnow()
-    posted = await repo.add_once(
+    return await MessageRepository(uow.session).add_once(
         {
             "id": new_id("msg"),
             "conversation_id": conversation_id,
@@ -62,9 +60,6 @@ async def post_system_message(uow: UnitOfWork, conversation_id: str, body: str, 
             "attachments": [],
             "payment_id": payment_id,
             "dedupe_key": dedupe_key,
-            "created_at": created_at,
+            "created_at": utcnow(),
         }
     )
-    if posted:
-        await repo.touch_conversation(conversation_id, created_at)
-    return posted
