@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 
+from sqlalchemy import func, select
+
 from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
+from settle_kit.bus.schema import inbox
+from settle_kit.bus.subscriptions import Only
 
 
 
@@ -46,3 +50,23 @@ async def test_a_redelivered_event_has_no_second_effect(world):
 
 async def _has(db, n):
     return n in await counts(db)
+
+
+async def test_events_a_subscription_does_not_want_are_acked_without_a_transaction(world):
+    alpha_db, beta_db, ns = world
+    calls: list[int] = []
+    only_even = Only(recording(calls=calls), when=lambda event: event.n % 2 == 0)
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: only_even})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+    try:
+        await emit(alpha_db, 1, 2, 3, 4)
+        await wait_for(lambda: _has(beta_db, 4))
+        assert await counts(beta_db) == {2: 1, 4: 1}
+        assert sorted(calls) == [2, 4]
+        async with beta_db.engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(inbox)) == 2, "no inbox row for the unwanted"
+        await beta.stop()  # what it had not acknowledged would go back to the queue now
+        assert await ns.queue_depth(ns.topology.queue("beta")) == 0, "every message acknowledged"
+    finally:
+        await alpha.stop()
+        await beta.stop()

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 
 class Database:
@@ -45,9 +46,13 @@ class Database:
         """A pooled connection outside any transaction, for work done in one statement: the
         statement commits as it runs, so the rows it locks are held for no round trip (a hot
         wallet's row is free again as soon as its debit is written)."""
-        async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            yield raw.driver_connection
+        # The pool's connection itself, without a SQLAlchemy Connection around it (a third of
+        # the cost of a one-statement request was building and tearing that down).
+        pooled = await self.engine.raw_connection()
+        try:
+            yield pooled.driver_connection
+        finally:
+            await greenlet_spawn(pooled.close)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

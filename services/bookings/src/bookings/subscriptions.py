@@ -1,7 +1,7 @@
 """The events bookings consumes: the one list."""
 
 from settle_contracts.billing import PaymentRefunded, PaymentSucceeded, PayoutAccountUpdated, TransferReversed
-from settle_kit.bus.subscriptions import Subscriptions
+from settle_kit.bus.subscriptions import Only, Subscriptions
 
 from bookings.bookings import handlers as bookings
 from bookings.payout_accounts import service as payout_accounts
@@ -9,8 +9,9 @@ from bookings.payouts import handlers as payouts
 
 SUBSCRIPTIONS = Subscriptions(
     {
-        PaymentSucceeded: bookings.on_payment_succeeded,
-        PaymentRefunded: bookings.on_payment_refunded,
+        # Payments of other purposes (milestones, credits) are no business of bookings.
+        PaymentSucceeded: Only(bookings.on_payment_succeeded, when=bookings.is_booking_payment),
+        PaymentRefunded: Only(bookings.on_payment_refunded, when=bookings.is_booking_payment),
         PayoutAccountUpdated: payout_accounts.on_payout_account_updated,
         TransferReversed: payouts.on_transfer_reversed,
     }

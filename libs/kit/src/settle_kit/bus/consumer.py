@@ -85,14 +85,17 @@ class Consumer:
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         try:
             envelope = Envelope.model_validate_json(message.body)
-            model, handler = self.subscriptions.resolve(envelope.type)
-            event = model.model_validate(envelope.data)
+            subscription = self.subscriptions.resolve(envelope.type)
+            event = subscription.model.model_validate(envelope.data)
         except Exception as exc:
             # No retry can fix a message we cannot read: straight to the dead-letter queue.
             log.error("undecodable message dead-lettered", extra={"message_id": message.message_id, "error": repr(exc)})
             await message.reject(requeue=False)
             return
-        self._pending.put_nowait(Delivery(message, envelope, event, handler))
+        if not subscription.wants(event):
+            await message.ack()  # nothing to do here, now or on a redelivery
+            return
+        self._pending.put_nowait(Delivery(message, envelope, event, subscription.handler))
 
     async def _work(self) -> None:
         while True:

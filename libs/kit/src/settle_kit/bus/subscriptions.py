@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from settle_contracts import Event
@@ -12,15 +13,39 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 
-class Subscriptions:
-    """Maps event contracts to handlers `async def handle(event, uow) -> None`."""
+def _every(event: Event) -> bool:
+    return True
 
-    def __init__(self, handlers: Mapping[type[Event], Handler]) -> None:
-        self._by_type: dict[str, tuple[type[Event], Handler]] = {}
+
+@dataclass(frozen=True)
+class Only:
+    """A handler for only those events of its type that pass `when` (e.g. payments of one
+    purpose). The others are acknowledged without a transaction or an inbox row: another
+    service's events would otherwise cost a commit each in every service that ignores them."""
+
+    handler: Handler
+    when: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    model: type[Event]
+    handler: Handler
+    wants: Callable[[Any], bool] = _every
+
+
+class Subscriptions:
+    """Maps event contracts to handlers `async def handle(event, uow) -> None` (or `Only(...)`)."""
+
+    def __init__(self, handlers: Mapping[type[Event], Handler | Only]) -> None:
+        self._by_type: dict[str, Subscription] = {}
         for model, handler in handlers.items():
             if model.event_type in self._by_type:
                 raise ValueError(f"{model.event_type} is subscribed twice")
-            self._by_type[model.event_type] = (model, handler)
+            if isinstance(handler, Only):
+                self._by_type[model.event_type] = Subscription(model, handler.handler, handler.when)
+            else:
+                self._by_type[model.event_type] = Subscription(model, handler)
 
     @property
     def event_types(self) -> list[str]:
@@ -29,5 +54,5 @@ class Subscriptions:
     def __bool__(self) -> bool:
         return bool(self._by_type)
 
-    def resolve(self, event_type: str) -> tuple[type[Event], Handler]:
+    def resolve(self, event_type: str) -> Subscription:
         return self._by_type[event_type]

@@ -13,6 +13,10 @@ from messaging.messages.service import post_system_message
 log = logging.getLogger(__name__)
 
 
+def in_a_conversation(event: PaymentState) -> bool:
+    return event.conversation_id is not None
+
+
 async def on_payment_succeeded(event: PaymentSucceeded, uow: UnitOfWork) -> None:
     await _post_receipt(uow, event, receipts.succeeded_key(event.payment_id), lambda title: receipts.succeeded_text(event.amount, event.currency, title))
 
@@ -31,7 +35,7 @@ async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
 
 
 async def _post_receipt(uow: UnitOfWork, event: PaymentState, dedupe_key: str, text: Callable[[str | None], str]) -> None:
-    if event.conversation_id is None:
+    if not in_a_conversation(event):
         return
     found = await ConversationRepository(uow.session).titled(event.conversation_id, event.project_id)
     if found is None:
