@@ -69,6 +69,9 @@ class Statement:
     async def fetchrow(self, conn: asyncpg.Connection, **params: Any) -> asyncpg.Record | None:
         return await conn.fetchrow(self.sql, *self._values(params))
 
+    async def fetch(self, conn: asyncpg.Connection, **params: Any) -> list[asyncpg.Record]:
+        return await conn.fetch(self.sql, *self._values(params))
+
     async def execute(self, conn: asyncpg.Connection, **params: Any) -> None:
         await conn.execute(self.sql, *self._values(params))
 

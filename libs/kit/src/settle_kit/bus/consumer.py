@@ -1,8 +1,8 @@
 """Consumes a service's queue: inbox + handlers in one transaction, then ack.
 
 Deliveries are handled in batches, in arrival order: under load one transaction covers many
-messages (one inbox insert, one commit); when idle a batch is a single message, so nothing waits
-to fill one. A message is acked only after its transaction commits. If a batch fails, its
+messages (one inbox insert, one commit); when idle a batch is a single message, which waits only
+a couple of milliseconds for company. A message is acked only after its transaction commits. If a batch fails, its
 messages are handled one by one, so a poison message cannot hold back its neighbours; a message
 that fails alone is retried through the delay queues and, after the last delay, dead-lettered.
 A redelivered message whose id is already in the inbox is acked without running its handler.
@@ -53,6 +53,7 @@ class Consumer:
         prefetch: int = 64,
         max_batch: int = 50,
         workers: int = 2,
+        linger_s: float = 0.002,
     ) -> None:
         self.service = service
         self.db = db
@@ -62,6 +63,7 @@ class Consumer:
         self.prefetch = prefetch
         self.max_batch = max_batch
         self.workers = workers
+        self.linger_s = linger_s
         self._queues: ServiceQueues | None = None
         self._pending: asyncio.Queue[Delivery] = asyncio.Queue()
         self._worker_tasks: list[asyncio.Task] = []
@@ -100,6 +102,10 @@ class Consumer:
     async def _work(self) -> None:
         while True:
             batch = [await self._pending.get()]
+            if self._pending.empty() and self.linger_s:
+                # A relay publishes its batch at once: wait a moment for the rest of it, so one
+                # transaction covers them rather than one each.
+                await asyncio.sleep(self.linger_s)
             while len(batch) < self.max_batch and not self._pending.empty():
                 batch.append(self._pending.get_nowait())
             try:
