@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -28,6 +29,14 @@ from settle_kit.settings import ServiceSettings
 from settle_kit.telemetry import FASTAPI_TELEMETRY, configure_tracing, instrument_app, instrument_engine
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def freeze_startup_objects() -> None:
+    """Everything loaded at startup (modules, the app, pools) lives as long as the process: moved
+    out of the garbage collector's sight, it is no longer rescanned by every full collection,
+    which paused requests for tens of milliseconds under load."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_service_app(
@@ -52,6 +61,7 @@ def create_service_app(
         retention = asyncio.create_task(run_retention(db, settings), name="retention")
         for hook in on_startup:
             await hook(app)
+        freeze_startup_objects()
         try:
             yield
         finally:

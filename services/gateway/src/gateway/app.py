@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from settle_kit.errors import install_problem_handlers
 from settle_kit.logs import configure_logging
 from settle_kit.middleware import RequestIdMiddleware
+from settle_kit.service import freeze_startup_objects
 from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
 from gateway import openapi, proxy
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         async with upstream, httpx.AsyncClient(timeout=timeout) as client:
             forwarder.session = upstream
             app.state.client = client  # readiness and OpenAPI
+            freeze_startup_objects()
             yield
 
     app = FastAPI(
