@@ -161,3 +161,11 @@ def test_webhooks_pass_without_a_token_for_the_service_to_verify(upstream):
     with gateway(upstream) as client:
         # Routed (billing is down here, hence 503) rather than refused with 401.
         assert client.post("/v1/webhooks/stripe", content=b"{}").status_code == 503
+
+
+def test_a_body_over_the_limit_gets_a_413_problem_and_is_not_forwarded(upstream):
+    with gateway(upstream, max_body_bytes=64) as client:
+        response = client.post("/v1/projects", json={"title": "x" * 100}, headers=auth())
+        assert response.status_code == 413
+        assert response.json()["code"] == "payload_too_large"
+        assert client.post("/v1/projects", json={"title": "short"}, headers=auth()).status_code == 200
