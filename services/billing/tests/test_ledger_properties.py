@@ -10,6 +10,7 @@ per currency summing to zero.
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import ROUND_DOWN, Decimal
 
@@ -22,7 +23,7 @@ from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.credits import QUANTUM
 
-from billing.credits import wallets
+from billing.credits import debits, wallets
 from billing.credits.ledger import InsufficientCredits
 from billing.credits.models import CreditPurchase
 from billing.credits.schemas import AdjustmentCreate, DebitCreate
@@ -35,7 +36,7 @@ credits = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("12"), pl
 operation = st.one_of(
     st.tuples(st.just("buy"), st.integers(0, USERS - 1), st.sampled_from([(500, 5), (1500, 15), (999, "7.5")]), st.booleans()),
     st.tuples(st.just("fail"), st.integers(0, USERS - 1)),
-    st.tuples(st.just("debit"), st.integers(0, USERS - 1), credits),
+    st.tuples(st.just("debit"), st.integers(0, USERS - 1), credits, st.booleans()),
     st.tuples(st.just("adjust"), st.integers(0, USERS - 1), credits, st.booleans()),
     st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 1500)),
 )
@@ -89,16 +90,21 @@ async def apply(db, world: World, op: tuple) -> None:
                 payment = await open_purchase(uow, world.users[op[1]], 500, Decimal(5))
                 await payments.sync_with_intent(uow, payment, intent("requires_payment_method", declined=True))
             elif kind == "debit":
-                _, who, amount = op
-                user = world.users[who]
-                data = DebitCreate(user_id=user, amount=str(amount), description="use", reference_type="test", reference_id=uuid.uuid4().hex)
+                # As the endpoint does: one statement when it can, the general path otherwise.
+                _, who, amount, repeat = op
+                user, shop, key = world.users[who], Principal("svc", "service"), uuid.uuid4().hex
+                data = DebitCreate(user_id=user, amount=str(amount), description="use", reference_type="test", reference_id=key)
                 try:
-                    await wallets.debit(uow, Principal("svc", "service"), data)
+                    first = await debits.debit(db, shop, key, data)
                 except InsufficientCredits:
                     assert world.balances[user] < amount, "a debit the balance covers was refused"
                     return
                 assert world.balances[user] >= amount, "a debit beyond the balance was accepted"
+                assert first.balance_after == world.balances[user] - amount
                 world.balances[user] -= amount
+                if repeat:  # a retry with the same key and reference: the same debit, replayed
+                    again = await debits.debit(db, shop, key, data)
+                    assert json.loads(again.body)["id"] == first.id
             elif kind == "adjust":
                 _, who, amount, negative = op
                 user, signed = world.users[who], -amount if negative else amount
@@ -144,12 +150,20 @@ async def check(db, world: World) -> None:
         per_currency = (await conn.execute(text("SELECT currency, sum(amount) FROM credit_entries GROUP BY currency"))).all()
         broken_chain = (await conn.execute(text(
             "SELECT id FROM credit_entries WHERE user_id IS NOT NULL AND balance_after <> balance_before + amount"))).all()
+        # Every debit told the other services once, with the balance its entry shows.
+        debits_told = (await conn.execute(text(
+            """SELECT e.id, count(o.seq), bool_and((o.envelope->'data'->>'balance_after')::numeric = e.balance_after
+                                                  AND (o.envelope->'data'->>'amount')::numeric = e.amount)
+               FROM credit_entries e JOIN credit_transactions t ON t.id = e.transaction_id
+               LEFT JOIN outbox o ON o.type = 'billing.credits.debited' AND o.envelope->'data'->>'entry_id' = e.id
+               WHERE t.type = 'debit' AND e.user_id = ANY(:users) GROUP BY e.id"""), {"users": world.users})).all()
     for user in world.users:
         held = wallets_now.get(user, Decimal(0))
         assert held >= 0
         assert held == sums.get(user, Decimal(0)), f"{user}: balance {held} but entries sum to {sums.get(user)}"
         assert held == world.balances[user], f"{user}: balance {held}, expected {world.balances[user]}"
     assert unbalanced == [] and broken_chain == []
+    assert all(count == 1 and agrees for _, count, agrees in debits_told), debits_told
     assert all(total == 0 for _, total in per_currency), per_currency
 
 
