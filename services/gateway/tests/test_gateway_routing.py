@@ -27,6 +27,8 @@ def upstream_app() -> FastAPI:
             "authorization": request.headers.get("authorization"),
             "request_id": request.headers.get("x-request-id"),
             "traceparent": request.headers.get("traceparent"),
+            "forwarded_for": request.headers.getlist("x-forwarded-for"),
+            "accept": request.headers.getlist("accept"),
             "query": dict(request.query_params),
             "body": await request.json(),
         }
@@ -101,6 +103,15 @@ def test_without_exported_traces_the_callers_trace_context_passes_through_unchan
     with gateway(upstream) as client:
         response = client.post("/v1/projects", json={"title": "t"}, headers={**auth(), "traceparent": caller})
     assert response.json()["traceparent"] == caller
+
+
+def test_headers_sent_twice_pass_twice_and_the_callers_address_cannot_be_forged(upstream):
+    with gateway(upstream) as client:
+        headers = [("authorization", auth()["Authorization"]), ("accept", "text/plain"), ("accept", "application/json"),
+                   ("x-forwarded-for", "10.0.0.1")]
+        seen = client.post("/v1/projects", json={"title": "t"}, headers=headers).json()
+    assert seen["accept"] == ["text/plain", "application/json"]
+    assert seen["forwarded_for"] == ["testclient"]
 
 
 def test_paths_and_queries_reach_the_service_as_sent_and_unknown_paths_are_404_problems(upstream):

@@ -42,11 +42,11 @@ from gateway import routes
 
 log = logging.getLogger(__name__)
 
-# RFC 9110 hop-by-hop headers, those the client recomputes, and the request id, which the gateway
-# sets itself in both directions.
+# RFC 9110 hop-by-hop headers, those the client recomputes, and those the gateway sets itself
+# (the request id in both directions, the caller's address), so a caller cannot forge them.
 _DROPPED = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
-    b"transfer-encoding", b"upgrade", b"host", b"content-length", b"x-request-id",
+    b"transfer-encoding", b"upgrade", b"host", b"content-length", b"x-request-id", b"x-forwarded-for",
 })
 _DROPPED_RESPONSE = frozenset(h.decode() for h in _DROPPED)
 # Replaced by the gateway's outgoing span's context when traces are exported.
@@ -90,22 +90,22 @@ class Forwarder:
         service = routes.service_for(path)
         if service is None:
             raise NotFound(f"No endpoint at {path}.")
-        headers: dict[str, str] = {}
+        headers: list[tuple[str, str]] = []  # a list: a header sent twice is forwarded twice
         authorization = ""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             if name not in self.dropped_request:
-                headers[name.decode("latin-1")] = value.decode("latin-1")
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
         if not routes.is_public(path):
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("A bearer token is required.", code="missing_token")
             verify_token(self.jwt_secret, token)
         body = await self._body(receive)
-        headers["x-request-id"] = context.request_id.get() or ""
+        headers.append(("x-request-id", context.request_id.get() or ""))
         if scope.get("client"):
-            headers["x-forwarded-for"] = scope["client"][0]
+            headers.append(("x-forwarded-for", scope["client"][0]))
         url = self.upstreams[service] + (scope.get("raw_path") or path.encode()).decode("latin-1")
         if scope["query_string"]:
             url += "?" + scope["query_string"].decode("latin-1")

@@ -1,4 +1,4 @@
-"""Processes stored Stripe events, one transaction each, with back-off on failure.
+"""Processes stored Stripe events in batches (one transaction each), with back-off on failure.
 
 Where order matters the handler does not trust the event's copy of the object: it re-reads the
 PaymentIntent from Stripe and moves the payment to what Stripe says now. Duplicated, late and
@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database, Statement
-from settle_kit.work_loop import WorkLoop
 from settle_kit.models import utcnow
+from settle_kit.work_loop import WorkLoop
 
 from billing.connect import accounts
 from billing.payments import service
