@@ -2,9 +2,10 @@
 
 Deliveries are handled in batches, in arrival order: under load one transaction covers many
 messages (one inbox insert, one commit); when idle a batch is a single message, which waits only
-a couple of milliseconds for company. A message is acked only after its transaction commits. If a batch fails, its
-messages are handled one by one, so a poison message cannot hold back its neighbours; a message
-that fails alone is retried through the delay queues and, after the last delay, dead-lettered.
+a couple of milliseconds for company. A message is acked only after its transaction commits. If
+a batch fails, its messages are handled one by one, so a poison message cannot hold back its
+neighbours; a message that fails alone is retried through the delay queues and, after the last
+delay, dead-lettered.
 A redelivered message whose id is already in the inbox is acked without running its handler.
 """
 

@@ -8,6 +8,7 @@ import json
 
 import stripe
 from fastapi import APIRouter, Request
+
 from settle_kit.db import Statement
 from settle_kit.errors import BadRequest
 from settle_kit.models import utcnow
