@@ -17,12 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def is_booking_payment(event: PaymentState) -> bool:
+    """Which payments are bookings' business (the filter of its subscriptions)."""
     return event.purpose == "booking" and event.reference_type == "booking" and event.reference_id is not None
 
 
 async def on_payment_succeeded(event: PaymentSucceeded, uow: UnitOfWork) -> None:
-    if not is_booking_payment(event):
-        return
     booking = await BookingRepository(uow.session).get(event.reference_id, for_update=True)
     if booking is None or booking.payment_id != event.payment_id:
         # Money for no booking of ours (its booking was never committed): give it back.
@@ -42,8 +41,6 @@ async def on_payment_succeeded(event: PaymentSucceeded, uow: UnitOfWork) -> None
 async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
     """The last step of the cancellation saga (and of any other refund): the booking records what
     went back. A completed booking refunded in full before its payout owes the expert nothing."""
-    if not is_booking_payment(event):
-        return
     booking = await BookingRepository(uow.session).get(event.reference_id, for_update=True)
     if booking is None or event.amount_refunded <= booking.amount_refunded:
         return

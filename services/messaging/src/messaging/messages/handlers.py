@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def in_a_conversation(event: PaymentState) -> bool:
+    """Which payments get receipts (the filter of messaging's subscriptions)."""
     return event.conversation_id is not None
 
 
@@ -35,8 +36,6 @@ async def on_payment_refunded(event: PaymentRefunded, uow: UnitOfWork) -> None:
 
 
 async def _post_receipt(uow: UnitOfWork, event: PaymentState, dedupe_key: str, text: Callable[[str | None], str]) -> None:
-    if not in_a_conversation(event):
-        return
     found = await ConversationRepository(uow.session).titled(event.conversation_id, event.project_id)
     if found is None:
         # Billing only knows conversations from our own events, so this is not worth a retry loop.

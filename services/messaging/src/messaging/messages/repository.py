@@ -1,18 +1,21 @@
 import json
-from datetime import datetime
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messaging.conversations.models import Conversation, Participant
 from messaging.messages.models import Message, MessageUnlock
 
 
-# One round trip per receipt, compiled once (SQLAlchemy does not cache INSERT .. ON CONFLICT).
-_ADD_ONCE = text("""
+# A message and what it does to its conversation, in one round trip compiled once (SQLAlchemy
+# does not cache INSERT .. ON CONFLICT). The conversation's activity moves to the message and it
+# shows again for everyone; greatest(): concurrent posts commit in any order, and
+# last_message_at never goes back. A message whose `dedupe_key` exists already changes nothing.
+_POST = text("""
     WITH posted AS (
-        INSERT INTO messages (id, conversation_id, sender_id, kind, body, attachments, payment_id, dedupe_key, created_at)
-        VALUES (:id, :conversation_id, :sender_id, :kind, :body, CAST(:attachments AS jsonb), :payment_id, :dedupe_key, :created_at)
+        INSERT INTO messages (id, conversation_id, sender_id, kind, body, attachments, price_amount, price_currency,
+                              payment_id, dedupe_key, created_at)
+        VALUES (:id, :conversation_id, :sender_id, :kind, :body, CAST(:attachments AS jsonb), :price_amount, :price_currency,
+                :payment_id, :dedupe_key, :created_at)
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id, conversation_id, created_at
     ), activity AS (
@@ -30,13 +33,11 @@ class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, message: Message) -> None:
-        self.session.add(message)
-
-    async def add_once(self, values: dict) -> bool:
-        """Inserts a message unless one with its `dedupe_key` exists, and if it did, touches its
-        conversation (as `touch_conversation`) in the same statement; returns whether it did."""
-        inserted = await self.session.scalar(_ADD_ONCE, {**values, "attachments": json.dumps(values["attachments"])})
+    async def post(self, message: Message) -> bool:
+        """Stores a new message and touches its conversation; returns False, changing nothing,
+        when a message with its `dedupe_key` exists."""
+        values = {column.key: getattr(message, column.key) for column in Message.__table__.columns}
+        inserted = await self.session.scalar(_POST, {**values, "attachments": json.dumps(message.attachments)})
         return inserted is not None
 
     def of_conversation(self, conversation_id: str) -> Select:
@@ -49,19 +50,3 @@ class MessageRepository:
             select(MessageUnlock.message_id).where(MessageUnlock.user_id == user_id, MessageUnlock.message_id.in_(message_ids))
         )
         return set(rows)
-
-    async def touch_conversation(self, conversation_id: str, at: datetime) -> None:
-        """A new message: the conversation's activity moves to `at` and it shows again for everyone."""
-        # greatest(): concurrent posts commit in any order, last_message_at never goes back.
-        await self.session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(last_message_at=func.greatest(func.coalesce(Conversation.last_message_at, at), at))
-            .execution_options(synchronize_session=False)
-        )
-        await self.session.execute(
-            update(Participant)
-            .where(Participant.conversation_id == conversation_id, Participant.hidden_at.is_not(None))
-            .values(hidden_at=None)
-            .execution_options(synchronize_session=False)
-        )

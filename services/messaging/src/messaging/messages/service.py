@@ -31,10 +31,7 @@ async def post_message(uow: UnitOfWork, caller: Principal, conversation_id: str,
         price_currency=draft.price.currency if draft.price else None,
         created_at=utcnow(),
     )
-    repo = MessageRepository(uow.session)
-    repo.add(message)
-    await uow.session.flush()
-    await repo.touch_conversation(conversation.id, message.created_at)
+    await MessageRepository(uow.session).post(message)
     return MessageOut.seen_by(message, caller.user_id)
 
 
@@ -50,16 +47,9 @@ async def list_messages(uow: UnitOfWork, caller: Principal, conversation_id: str
 
 async def post_system_message(uow: UnitOfWork, conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None) -> bool:
     """Posts a system message once per `dedupe_key`; returns whether this call posted it."""
-    return await MessageRepository(uow.session).add_once(
-        {
-            "id": new_id("msg"),
-            "conversation_id": conversation_id,
-            "sender_id": SYSTEM_SENDER,
-            "kind": "system",
-            "body": body,
-            "attachments": [],
-            "payment_id": payment_id,
-            "dedupe_key": dedupe_key,
-            "created_at": utcnow(),
-        }
+    return await MessageRepository(uow.session).post(
+        Message(
+            id=new_id("msg"), conversation_id=conversation_id, sender_id=SYSTEM_SENDER, kind="system", body=body, attachments=[],
+            payment_id=payment_id, dedupe_key=dedupe_key, created_at=utcnow(),
+        )
     )
