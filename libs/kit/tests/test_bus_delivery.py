@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 
 from sqlalchemy import func, select
 
 from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
 from settle_kit.bus.schema import inbox
 from settle_kit.bus.subscriptions import Only
-
-
+from settle_kit.db import Database
 
 
 async def test_committed_event_reaches_the_other_service_and_a_rolled_back_one_never_does(world):
@@ -70,3 +71,28 @@ async def test_events_a_subscription_does_not_want_are_acked_without_a_transacti
         await beta.stop()
     # Stopped, the consumer would have handed back whatever it had not acknowledged.
     assert await ns.queue_depth(ns.topology.queue("beta")) == 0, "every message acknowledged"
+
+
+async def test_the_relay_publishes_its_own_process_s_events_at_once(world):
+    """The outbox has no NOTIFY trigger (it serialised every commit that emitted an event): a
+    commit through the relay's own Database wakes it, long before its next poll. A row written
+    by another process goes out with the relay's next round."""
+    alpha_db, beta_db, ns = world
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: recording()})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False, relay_poll_interval_s=60), alpha_db)
+    elsewhere = Database(alpha_db.url)  # another process's connection to alpha's database
+    try:
+        await asyncio.sleep(0.3)  # the relay's first round is over: it waits for the next
+        began = time.monotonic()
+        await emit(alpha_db, 1)
+        await wait_for(lambda: _has(beta_db, 1), timeout=10)
+        assert time.monotonic() - began < 2
+
+        await emit(elsewhere, 2)
+        await emit(alpha_db, 3)
+        await wait_for(lambda: _has(beta_db, 3), timeout=10)
+        assert await counts(beta_db) == {1: 1, 2: 1, 3: 1}
+    finally:
+        await elsewhere.dispose()
+        await alpha.stop()
+        await beta.stop()

@@ -34,6 +34,9 @@ class Database:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.engine.sync_engine.pool, "checkout", _discard_closed)
+        # Set by whoever commits outbox rows through this database; this process's relay wakes on
+        # it (settle_kit.bus.schema.drop_outbox_trigger says why not a NOTIFY).
+        self.outbox_written = asyncio.Event()
 
     async def ping(self, timeout: float = 2.0) -> None:
         async def _ping() -> None:

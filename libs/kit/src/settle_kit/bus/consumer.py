@@ -126,8 +126,9 @@ class Consumer:
             log.warning("handler failed", exc_info=True, extra={"event_id": str(batch[0].envelope.id), "type": batch[0].envelope.type})
             await self._retry_or_dead_letter(batch[0].message, exc)
             return
-        for delivery in batch:
-            await self.acknowledge(delivery.message)
+        # All at once: each ack waits until the writer task has sent it, one loop turn each when
+        # awaited in turn.
+        await asyncio.gather(*(self.acknowledge(delivery.message) for delivery in batch))
 
     async def apply(self, batch: list[Delivery]) -> None:
         """Runs each handler once per event id, all in one transaction."""

@@ -4,6 +4,10 @@ Each batch is claimed with `FOR UPDATE SKIP LOCKED`, published, and marked in on
 so several replicas share the work without publishing a row twice at the same time, and a relay
 killed mid-batch leaves its rows unmarked for the next one. That can publish a row again (at
 least once); consumers' inboxes make the repeat harmless.
+
+The relay wakes as soon as its own process commits an event (`Database.outbox_written`); every
+replica runs a relay, so that covers the events of every replica. Rows written by a process
+without one wait at most `poll_interval_s`.
 """
 
 from __future__ import annotations
@@ -13,14 +17,13 @@ import contextlib
 import logging
 from datetime import timedelta
 
-import asyncpg
 from aio_pika.abc import AbstractExchange
 from opentelemetry import propagate, trace
 from sqlalchemy import delete, func, select, update
 
 from settle_kit.bus.messages import build_message
-from settle_kit.bus.schema import OUTBOX_CHANNEL, outbox
-from settle_kit.db import Database, asyncpg_dsn
+from settle_kit.bus.schema import outbox
+from settle_kit.db import Database
 from settle_kit.telemetry import tracer
 
 log = logging.getLogger(__name__)
@@ -41,35 +44,31 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.retention = retention
-        self._wake = asyncio.Event()
         self._tracer = tracer("settle.bus")
 
     async def run(self) -> None:
-        listener = asyncio.create_task(self._listen_for_commits())
         backoff = 0.1
         last_prune = 0.0
         loop = asyncio.get_running_loop()
-        try:
-            while True:
-                try:
-                    published = await self.publish_batch()
-                    backoff = 0.1
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning("outbox relay failed; retrying", exc_info=True, extra={"backoff_s": backoff})
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    continue
-                if loop.time() - last_prune > 600:
-                    await self._prune()
-                    last_prune = loop.time()
-                if published < self.batch_size:
-                    await self._wait_for_work()
-        finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+        while True:
+            # Cleared before the batch is read: an event committed while it is being published
+            # sets it again, so the relay comes straight back for it.
+            self.db.outbox_written.clear()
+            try:
+                published = await self.publish_batch()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox relay failed; retrying", exc_info=True, extra={"backoff_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if loop.time() - last_prune > 600:
+                await self._prune()
+                last_prune = loop.time()
+            if published < self.batch_size:
+                await self._wait_for_work()
 
     async def publish_batch(self) -> int:
         async with self.db.engine.connect() as conn, conn.begin():
@@ -100,32 +99,21 @@ class OutboxRelay:
         ):
             headers: dict[str, str] = {}
             propagate.inject(headers)
-            # mandatory=False: an event nobody subscribes to yet is not an error.
-            await self.exchange.publish(build_message(row.envelope, headers), routing_key=row.type, mandatory=False)
+            message = build_message(row.envelope, headers)
+            # aiormq's own publish, not aio-pika's: aio-pika waits, under the channel's lock, until
+            # each message is written to the socket, so a batch's publishes queued one event-loop
+            # turn each (seconds for a batch while the service was busy serving requests). Every
+            # broker confirm is still awaited; a nack raises DeliveryError and the batch stays
+            # unmarked. mandatory=False: an event nobody subscribes to yet is not an error.
+            channel = await self.exchange.channel.get_underlay_channel()
+            await channel.basic_publish(
+                message.body, exchange=self.exchange.name, routing_key=row.type, properties=message.properties,
+                mandatory=False, wait=False,
+            )
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-        self._wake.clear()
-
-    async def _listen_for_commits(self) -> None:
-        """LISTEN for the outbox trigger's NOTIFY; polling covers the times this is down."""
-        while True:
-            try:
-                conn = await asyncpg.connect(asyncpg_dsn(self.db.url))
-                try:
-                    await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
-                    self._wake.set()  # catch up on anything committed while we were not listening
-                    while not conn.is_closed():
-                        await asyncio.sleep(1)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.debug("outbox listener reconnecting", exc_info=True)
-                await asyncio.sleep(1)
+            await asyncio.wait_for(self.db.outbox_written.wait(), self.poll_interval_s)
 
     async def _prune(self) -> None:
         try:

@@ -9,8 +9,6 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, MetaData, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
-OUTBOX_CHANNEL = "settle_outbox"
-
 metadata = MetaData()
 
 outbox = Table(
@@ -37,19 +35,8 @@ inbox = Table(
 
 
 def install(connection: Connection) -> None:
-    """Outbox, inbox, and the trigger that wakes the relay on commit (sync connection)."""
+    """Outbox and inbox (sync connection)."""
     metadata.create_all(connection, tables=[outbox, inbox])
-    # NOTIFY is delivered at commit, so the relay never wakes for a rolled-back event.
-    connection.exec_driver_sql(
-        f"""
-        CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$
-        """
-    )
-    connection.exec_driver_sql(
-        "CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox "
-        "FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
-    )
 
 
 def create_bus_tables() -> None:
@@ -62,5 +49,17 @@ def create_bus_tables() -> None:
 def drop_bus_tables() -> None:
     from alembic import op
 
-    op.execute("DROP TRIGGER IF EXISTS outbox_inserted ON outbox; DROP FUNCTION IF EXISTS outbox_notify();")
+    drop_outbox_trigger()
     metadata.drop_all(op.get_bind(), tables=[outbox, inbox])
+
+
+def drop_outbox_trigger() -> None:
+    """Alembic step: the outbox no longer NOTIFYs on insert. A transaction that sends a NOTIFY
+    takes a database-wide lock from its commit until the commit record is flushed, so every
+    write that emitted an event queued behind every other (it cost a debit a third of its
+    database throughput). The process that commits an event wakes its own relay instead
+    (`Database.outbox_written`); polling finds rows written by processes without a relay."""
+    from alembic import op
+
+    op.execute("DROP TRIGGER IF EXISTS outbox_inserted ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")

@@ -38,6 +38,7 @@ class UnitOfWork:
         self._db = db
         self.producer = producer
         self._pending: list[dict[str, Any]] = []
+        self._wrote_events = False
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
@@ -47,6 +48,7 @@ class UnitOfWork:
     async def __aexit__(self, *exc_info: object) -> None:
         # Whatever was not committed explicitly is rolled back, including emitted events.
         self._pending.clear()
+        self._wrote_events = False
         await self.session.rollback()
         await self.session.close()
 
@@ -70,11 +72,16 @@ class UnitOfWork:
         if self._pending:
             await self.session.execute(insert(outbox), self._pending)
             self._pending.clear()
+            self._wrote_events = True
 
     async def commit(self) -> None:
         await self.flush_events()
         await self.session.commit()
+        if self._wrote_events:
+            self._db.outbox_written.set()
+            self._wrote_events = False
 
     async def rollback(self) -> None:
         self._pending.clear()
+        self._wrote_events = False
         await self.session.rollback()

@@ -110,5 +110,6 @@ async def _at_once(db: Database, caller: Principal, key: str | None, data: Debit
         return None  # a repeated reference or key: a replay or a conflict
     if row is None:
         return None  # a short (or absent) wallet, unless this reference was debited before
+    db.outbox_written.set()
     balance_after: Decimal = row["balance"]
     return entry.model_copy(update={"balance_before": balance_after + data.amount, "balance_after": balance_after})
