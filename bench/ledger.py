@@ -27,7 +27,6 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import httpx
 
@@ -36,6 +35,7 @@ from settle_testing.infra import postgres_url
 from settle_testing.platform import start_platform
 
 sys.path.insert(0, str(Path(__file__).parent))
+import _load  # noqa: E402
 from _pgbench import pgbench_tps  # noqa: E402
 
 FUNDS = Decimal(1_000_000)
@@ -59,8 +59,7 @@ async def fund(platform, client: httpx.AsyncClient, users: list[str]) -> None:
 
 async def debits(platform, users: list[str], count: int, concurrency: int) -> tuple[float, dict[str, Decimal]]:
     """Sends `count` debits of 1.5 credits over `users`; returns seconds and what each user spent.
-    (aiohttp: its client costs less CPU per request than httpx's, and the client shares the cores;
-    for the same reason the bodies are made before the clock starts.)"""
+    The requests are serialised before the clock starts (see _load: the client shares the cores)."""
     service = platform.headers("bench-shop", "service")
     run = uuid.uuid4().hex[:8]
     spent = {u: Decimal(0) for u in users}
@@ -70,22 +69,18 @@ async def debits(platform, users: list[str], count: int, concurrency: int) -> tu
     for i in range(count):
         user = random.choice(users)
         body = {"user_id": user, "amount": "1.5", "description": "bench", "reference_type": "bench", "reference_id": f"{run}-{i}"}
-        headers = {**service, "Idempotency-Key": f"{run}-{i}", "content-type": "application/json"}
-        requests.append((user, json.dumps(body).encode(), headers))
-    queue = iter(requests)
+        headers = {**service, "Idempotency-Key": f"{run}-{i}", "Content-Type": "application/json"}
+        requests.append((user, _load.request_bytes("POST", url, headers, json.dumps(body).encode())))
 
-    async def worker(session: aiohttp.ClientSession) -> None:
-        for user, body, headers in queue:
-            async with session.post(url, data=body, headers=headers) as response:
-                if response.status == 201:
-                    spent[user] += Decimal("1.5")
-                else:
-                    failures.append(f"{response.status} {(await response.text())[:200]}")
+    def answered(user: str, status: int, body: bytes) -> None:
+        if status == 201:
+            spent[user] += Decimal("1.5")
+        else:
+            failures.append(f"{status} {body[:200]!r}")
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    await _load.drive(platform.gateway_url, requests, concurrency, answered)
+    seconds = time.perf_counter() - start
     if failures:
         print(f"  {len(failures)} debits failed, e.g. {failures[0]}")
     return seconds, spent

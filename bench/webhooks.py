@@ -28,7 +28,6 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import httpx
 import stripe
@@ -38,6 +37,7 @@ from settle_testing.infra import postgres_url
 from settle_testing.platform import start_platform
 
 sys.path.insert(0, str(Path(__file__).parent))
+import _load  # noqa: E402
 from _pgbench import pgbench_tps  # noqa: E402
 
 
@@ -74,34 +74,29 @@ async def prepare_payments(platform, client: httpx.AsyncClient, count: int) -> t
 
 
 async def post_events(platform, events: list[dict], rate: float | None) -> tuple[float, dict[str, float]]:
-    """Posts signed events (aiohttp: its client costs less CPU per request than httpx's, and the
-    client shares the machine's two cores with the platform). Bodies are signed before the clock
-    starts, so the load generator spends its share of the cores on sending only."""
+    """Posts signed events, as fast as 32 connections allow or at a steady `rate`. Bodies are
+    signed and serialised before the clock starts (see _load: the client shares the cores)."""
     secret, url = platform.env["STRIPE_WEBHOOK_SECRET"], platform.gateway_url + "/v1/webhooks/stripe"
     sent_at: dict[str, float] = {}
-    semaphore = asyncio.Semaphore(32)
-    requests = [(e["data"]["object"]["metadata"]["payment_id"], *signed(secret, e)) for e in events]
+    requests = []
+    for event in events:
+        payload, signature = signed(secret, event)
+        headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
+        requests.append((event["data"]["object"]["metadata"]["payment_id"], _load.request_bytes("POST", url, headers, payload)))
 
-    async def send(session: aiohttp.ClientSession, payment_id: str, payload: bytes, signature: str) -> None:
-        async with semaphore:
-            sent_at[payment_id] = time.time()
-            headers = {"Stripe-Signature": signature, "content-type": "application/json"}
-            async with session.post(url, data=payload, headers=headers) as response:
-                response.raise_for_status()
+    def answered(payment_id: str, status: int, body: bytes) -> None:
+        if status != 200:
+            raise SystemExit(f"a webhook was refused: {status} {body[:200]!r}")
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as session:
-        start = time.perf_counter()
-        if rate is None:
-            await asyncio.gather(*(send(session, *r) for r in requests))
-        else:
-            tasks = []
-            for i, request in enumerate(requests):
-                tasks.append(asyncio.create_task(send(session, *request)))
-                delay = start + (i + 1) / rate - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            await asyncio.gather(*tasks)
-        return time.perf_counter() - start, sent_at
+    def stamp(payment_id: str) -> None:
+        sent_at[payment_id] = time.time()
+
+    start = time.perf_counter()
+    if rate is None:
+        await _load.drive(platform.gateway_url, requests, 32, answered, stamp)
+    else:
+        await _load.drive_at(platform.gateway_url, requests, rate, 32, answered, stamp)
+    return time.perf_counter() - start, sent_at
 
 
 async def receipts(platform, client: httpx.AsyncClient, conversation_id: str) -> dict[str, float]:
