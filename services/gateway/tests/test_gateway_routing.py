@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
@@ -112,6 +113,17 @@ def test_headers_sent_twice_pass_twice_and_the_callers_address_cannot_be_forged(
         seen = client.post("/v1/projects", json={"title": "t"}, headers=headers).json()
     assert seen["accept"] == ["text/plain", "application/json"]
     assert seen["forwarded_for"] == ["testclient"]
+
+
+def test_a_forwarded_answer_has_one_date_and_one_server_header(upstream):
+    settings = Settings(jwt_secret=SECRET, messaging_url=upstream, bookings_url=upstream, billing_url=upstream,
+                        notifications_url=upstream)
+    with serve_in_thread(create_app(settings)) as url:  # under uvicorn, which adds its own
+        response = httpx.post(url + "/v1/projects", json={"title": "t"}, headers=auth())
+    assert response.status_code == 200
+    names = [name.lower() for name, _ in response.headers.raw]
+    assert names.count(b"date") == 1
+    assert names.count(b"server") == 1
 
 
 def test_paths_and_queries_reach_the_service_as_sent_and_unknown_paths_are_404_problems(upstream):

@@ -48,7 +48,9 @@ _DROPPED = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
     b"transfer-encoding", b"upgrade", b"host", b"content-length", b"x-request-id", b"x-forwarded-for",
 })
-_DROPPED_RESPONSE = frozenset(h.decode() for h in _DROPPED)
+# The gateway's own server writes `date` and `server` into every response: the service's copies
+# would make a second of each (Date is a single-valued field, RFC 9110 §6.6.1).
+_DROPPED_RESPONSE = frozenset(h.decode() for h in _DROPPED) | {"date", "server"}
 # Replaced by the gateway's outgoing span's context when traces are exported.
 _TRACE_CONTEXT = frozenset({b"traceparent", b"tracestate"})
 
