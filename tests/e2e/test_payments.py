@@ -172,6 +172,11 @@ def test_bad_payments_are_refused_with_problems_naming_the_field(platform):
         assert field in [e["field"] for e in response.json()["errors"]], (change, response.json())
     malformed = httpx.post(gw + "/v1/payments", content=b"{not json", headers={**ann, "content-type": "application/json"})
     assert malformed.status_code == 422 and malformed.headers["content-type"].startswith(PROBLEM)
+    assert [e["field"] for e in malformed.json()["errors"]] == ["body"]
+    unknown_status = httpx.get(gw + "/v1/payments", params={"status": "paid"}, headers=ann)
+    assert unknown_status.status_code == 422, unknown_status.text
+    assert [e["field"] for e in unknown_status.json()["errors"]] == ["status"]
+    assert httpx.get(gw + "/v1/payments", params={"status": "requires_payment"}, headers=ann).json()["data"]
 
 
 def test_an_idempotency_key_replays_the_payment_and_refuses_another_body(platform):

@@ -126,7 +126,9 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 def validation_problem(exc: RequestValidationError) -> Unprocessable:
     errors = [
-        {"field": _field_of(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid"), "type": err.get("type")}
+        # A body that is not JSON at all is located at the character where parsing stopped.
+        {"field": "body" if err.get("type") == "json_invalid" else _field_of(tuple(err.get("loc", ()))),
+         "message": err.get("msg", "invalid"), "type": err.get("type")}
         for err in exc.errors()
     ]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))

@@ -12,6 +12,7 @@ from billing.deps import Stripe
 from billing.payments import service
 from billing.payments.models import Payment
 from billing.payments.repository import PaymentRepository
+from billing.payments.states import Status
 from billing.payments.schemas import PaymentCreate, PaymentOut, RefundCreate, RefundOut
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
@@ -37,7 +38,7 @@ async def list_payments(
     page: Pagination,
     conversation_id: Annotated[str | None, Query(max_length=40)] = None,
     project_id: Annotated[str | None, Query(max_length=40)] = None,
-    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
 ):
     query = PaymentRepository(uow.session).visible_to(caller.user_id)
     for column, value in ((Payment.conversation_id, conversation_id), (Payment.project_id, project_id), (Payment.status, status_)):

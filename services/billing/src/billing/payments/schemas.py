@@ -5,6 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from settle_kit.money import Amount, Currency
 from settle_kit.schemas import UserId
 
+from billing.payments.states import Status
+
 
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,7 +22,7 @@ class PaymentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
     purpose: str
-    status: str
+    status: Status
     amount: int
     currency: str
     amount_refunded: int

@@ -5,6 +5,8 @@ nothing they should not: a `processing` arriving after `succeeded` is ignored.
 money that was captured afterwards must show as `succeeded`.
 """
 
+from typing import Literal
+
 REQUIRES_PAYMENT = "requires_payment"
 PROCESSING = "processing"
 SUCCEEDED = "succeeded"
@@ -22,6 +24,8 @@ ALLOWED = {
     CANCELED: set(),
     REFUNDED: set(),
 }
+# Every status, for schemas and filters (a filter by an unknown status is a 422, not an empty list).
+Status = Literal[REQUIRES_PAYMENT, PROCESSING, SUCCEEDED, FAILED, CANCELED, PARTIALLY_REFUNDED, REFUNDED]
 OPEN = (REQUIRES_PAYMENT, PROCESSING)
 REFUNDABLE = (SUCCEEDED, PARTIALLY_REFUNDED)
 
