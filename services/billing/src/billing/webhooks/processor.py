@@ -141,7 +141,7 @@ class StripeEventProcessor:
         if final is not None:
             # A PaymentIntent never leaves `succeeded` or `canceled`, so a signed event that shows
             # one there is the truth whatever order events come in: no need to ask Stripe again.
-            intent = stripe.PaymentIntent.construct_from(final, None)
+            intent = stripe.PaymentIntent.construct_from({k: final[k] for k in service.INTENT_FIELDS if k in final}, None)
         else:
             intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
         await service.sync_with_intent(uow, payment, intent)
