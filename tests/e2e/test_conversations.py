@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import httpx
@@ -333,6 +333,22 @@ def test_a_partial_then_a_full_refund_each_post_a_receipt(platform):
     publish(platform, PaymentRefunded(**{**whole, "status": "refunded", "amount_refunded": 5000}, refund_id="re_3", refund_amount=5000))
     expected = ["↩️ The payment of $50.00 for Website was fully refunded.", *expected]
     assert wait_for_bodies(platform, b, conversation["id"], expected) == expected
+
+
+def test_receipts_read_in_the_order_of_the_outcomes_however_late_or_reordered_they_arrive(platform):
+    a, b = user(), user()
+    conversation = open_conversation(platform, a, b, title="Website")
+    fields = payment_fields(conversation)
+    succeeded_at = datetime.now(UTC) - timedelta(minutes=5)
+    refunded = PaymentRefunded(**{**fields, "status": "refunded", "amount_refunded": 3000, "updated_at": succeeded_at + timedelta(minutes=1)},
+                               refund_id="re_1", refund_amount=3000)
+    publish(platform, refunded)  # the refund's event is handled first (a retried or a parallel delivery)
+    wait_for_bodies(platform, a, conversation["id"], ["↩️ The payment of $30.00 for Website was fully refunded."])
+    publish(platform, PaymentSucceeded(**{**fields, "updated_at": succeeded_at}, succeeded_at=succeeded_at))
+    expected = ["↩️ The payment of $30.00 for Website was fully refunded.", "✅ Payment of $30.00 for Website succeeded."]
+    assert wait_for_bodies(platform, b, conversation["id"], expected) == expected
+    receipts = system_messages(platform, b, conversation["id"])
+    assert datetime.fromisoformat(receipts[1]["created_at"]) == succeeded_at
 
 
 def test_a_failed_payment_posts_a_receipt_and_shows_a_hidden_conversation_again(platform):

@@ -30,6 +30,10 @@ class PaymentState(Event):
     reference_type: str | None = None
     reference_id: str | None = None
     description: str | None = None
+    # When the payment reached `status` (billing's clock). Events are handled in any order and
+    # at any delay, so what records an outcome dates it by this, not by when it was handled.
+    # Absent from events emitted before it existed.
+    updated_at: datetime | None = None
 
 
 class PaymentCreated(PaymentState):

@@ -234,4 +234,5 @@ def _state(payment: Payment) -> dict:
         "reference_type": payment.reference_type,
         "reference_id": payment.reference_id,
         "description": payment.description,
+        "updated_at": payment.updated_at,
     }

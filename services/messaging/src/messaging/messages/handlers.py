@@ -45,4 +45,8 @@ async def _post_receipt(uow: UnitOfWork, event: PaymentState, dedupe_key: str, t
         )
         return
     conversation_id, title = found
-    await post_system_message(uow, conversation_id, text(title), dedupe_key=dedupe_key, payment_id=event.payment_id)
+    # Dated by the outcome: a refund handled before its payment's success (a retry, two consumer
+    # workers) still reads after it.
+    await post_system_message(
+        uow, conversation_id, text(title), dedupe_key=dedupe_key, payment_id=event.payment_id, happened_at=event.updated_at
+    )

@@ -1,6 +1,8 @@
 """Messages in a conversation: text from participants, paid ones that hide their attachments, and
 system messages (payment receipts) posted once each."""
 
+from datetime import datetime
+
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Unprocessable
@@ -45,11 +47,14 @@ async def list_messages(uow: UnitOfWork, caller: Principal, conversation_id: str
     return [MessageOut.seen_by(m, caller.user_id, m.id in bought) for m in messages], has_more
 
 
-async def post_system_message(uow: UnitOfWork, conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None) -> bool:
-    """Posts a system message once per `dedupe_key`; returns whether this call posted it."""
+async def post_system_message(
+    uow: UnitOfWork, conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None, happened_at: datetime | None
+) -> bool:
+    """Posts a system message once per `dedupe_key`, dated when what it records happened (now if
+    that is not known); returns whether this call posted it."""
     return await MessageRepository(uow.session).post(
         Message(
             id=new_id("msg"), conversation_id=conversation_id, sender_id=SYSTEM_SENDER, kind="system", body=body, attachments=[],
-            payment_id=payment_id, dedupe_key=dedupe_key, created_at=utcnow(),
+            payment_id=payment_id, dedupe_key=dedupe_key, created_at=happened_at or utcnow(),
         )
     )
