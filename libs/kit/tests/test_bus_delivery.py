@@ -7,9 +7,9 @@ import time
 
 from sqlalchemy import func, select
 
-from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
+from bus_fixtures import Pinged, counts, emit, record, recording, settings_for, start_bus, wait_for
 from settle_kit.bus.schema import inbox
-from settle_kit.bus.subscriptions import Only
+from settle_kit.bus.subscriptions import Batched, Only
 from settle_kit.db import Database
 
 
@@ -96,3 +96,36 @@ async def test_the_relay_publishes_its_own_process_s_events_at_once(world):
         await elsewhere.dispose()
         await alpha.stop()
         await beta.stop()
+
+
+async def test_a_batched_handler_takes_a_burst_at_once_and_a_poison_event_fails_alone(world):
+    alpha_db, beta_db, ns = world
+    runs: list[list[int]] = []
+
+    async def record_run(events: list[Pinged], uow) -> None:
+        runs.append([e.n for e in events])
+        if any(e.n == 13 for e in events):
+            raise RuntimeError("poison 13")
+        for event in events:
+            await record(event, uow)
+
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: Batched(record_run)})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+    try:
+        await emit(alpha_db, *range(100, 150))  # one commit: the relay publishes them together
+        await wait_for(lambda: _count(beta_db, 50))
+        assert await counts(beta_db) == {n: 1 for n in range(100, 150)}
+        assert max(len(run) for run in runs) > 1, runs
+
+        runs.clear()
+        await emit(alpha_db, 1, 13, 2)
+        await wait_for(lambda: _count(beta_db, 52))
+        assert {n: c for n, c in (await counts(beta_db)).items() if n < 100} == {1: 1, 2: 1}
+        assert [1] in runs and [2] in runs, runs  # after the run failed, each event went alone
+    finally:
+        await alpha.stop()
+        await beta.stop()
+
+
+async def _count(db, expected: int) -> bool:
+    return sum((await counts(db)).values()) >= expected

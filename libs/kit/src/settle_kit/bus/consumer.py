@@ -25,7 +25,7 @@ from settle_contracts import Envelope, Event
 from settle_kit import context
 from settle_kit.bus import inbox
 from settle_kit.bus.messages import ATTEMPT_HEADER, ERROR_HEADER, attempt_of, copy_for_redelivery
-from settle_kit.bus.subscriptions import Handler, Subscriptions
+from settle_kit.bus.subscriptions import Subscription, Subscriptions
 from settle_kit.bus.topology import ServiceQueues, Topology
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
@@ -39,7 +39,7 @@ class Delivery:
     message: AbstractIncomingMessage
     envelope: Envelope
     event: Event
-    handler: Handler
+    subscription: Subscription
 
 
 class Consumer:
@@ -98,7 +98,7 @@ class Consumer:
         if not subscription.wants(event):
             await message.ack()  # nothing to do here, now or on a redelivery
             return
-        self._pending.put_nowait(Delivery(message, envelope, event, subscription.handler))
+        self._pending.put_nowait(Delivery(message, envelope, event, subscription))
 
     async def _work(self) -> None:
         while True:
@@ -131,13 +131,19 @@ class Consumer:
         await asyncio.gather(*(self.acknowledge(delivery.message) for delivery in batch))
 
     async def apply(self, batch: list[Delivery]) -> None:
-        """Runs each handler once per event id, all in one transaction."""
+        """Runs each handler once per event id, all in one transaction: a batched handler once
+        per run of consecutive events that go to it."""
         async with UnitOfWork(self.db, self.service) as uow:
             fresh = await inbox.claim(uow.session, [d.envelope for d in batch])
-            for delivery in batch:
-                if delivery.envelope.id in fresh:
+            for run in _runs([d for d in batch if d.envelope.id in fresh]):
+                subscription = run[0].subscription
+                if subscription.batched:
+                    with self._handling_run(run):
+                        await subscription.handler([d.event for d in run], uow)
+                    continue
+                for delivery in run:
                     with self._handling(delivery):
-                        await delivery.handler(delivery.event, uow)
+                        await subscription.handler(delivery.event, uow)
             await uow.commit()
 
     async def acknowledge(self, message: AbstractIncomingMessage) -> None:
@@ -160,6 +166,22 @@ class Consumer:
             await message.nack(requeue=True)
             return
         await message.ack()
+
+    @contextmanager
+    def _handling_run(self, run: list[Delivery]) -> Iterator[None]:
+        """One span for a batched handler's run, linked to each message's trace."""
+        links = [trace.Link(span_context) for d in run
+                 if (span_context := trace.get_current_span(propagate.extract(d.message.headers or {})).get_span_context()).is_valid]
+        with self._tracer.start_as_current_span(
+            f"{run[0].envelope.type} process", kind=trace.SpanKind.CONSUMER, links=links,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation": "process",
+                "messaging.batch.message_count": len(run),
+                "messaging.destination.name": self.topology.queue(self.service),
+            },
+        ):
+            yield
 
     @contextmanager
     def _handling(self, delivery: Delivery) -> Iterator[None]:
@@ -186,3 +208,16 @@ class Consumer:
         finally:
             context.causation_id.reset(tokens[1])
             context.correlation_id.reset(tokens[0])
+
+
+def _runs(deliveries: list[Delivery]) -> list[list[Delivery]]:
+    """Consecutive deliveries that go to the same batched handler form one run; any other
+    delivery is a run of its own."""
+    runs: list[list[Delivery]] = []
+    for delivery in deliveries:
+        previous = runs[-1][0].subscription if runs else None
+        if previous is not None and previous.batched and delivery.subscription.batched and previous.handler is delivery.subscription.handler:
+            runs[-1].append(delivery)
+        else:
+            runs.append([delivery])
+    return runs

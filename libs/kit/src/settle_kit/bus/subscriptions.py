@@ -11,6 +11,7 @@ from settle_kit.bus.uow import UnitOfWork
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+BatchHandler = Callable[[list[Any], UnitOfWork], Awaitable[None]]
 
 
 def _every(event: Event) -> bool:
@@ -28,22 +29,39 @@ class Only:
 
 
 @dataclass(frozen=True)
+class Batched:
+    """A handler that takes a run of events at once, `async def handle(events, uow)`: the events
+    of a delivery batch that come one after another and go to it (it may serve several types).
+    A burst then costs it a round trip or two rather than some per event. For handlers that
+    record, not for ones that emit: a run shares its trace span and carries no causation id.
+    `when` filters as in `Only`. If the run fails, each event is retried on its own, as a run
+    of one."""
+
+    handler: BatchHandler
+    when: Callable[[Any], bool] = _every
+
+
+@dataclass(frozen=True)
 class Subscription:
     model: type[Event]
-    handler: Handler
+    handler: Handler | BatchHandler
     wants: Callable[[Any], bool] = _every
+    batched: bool = False
 
 
 class Subscriptions:
-    """Maps event contracts to handlers `async def handle(event, uow) -> None` (or `Only(...)`)."""
+    """Maps event contracts to handlers `async def handle(event, uow) -> None` (or `Only(...)`,
+    `Batched(...)`)."""
 
-    def __init__(self, handlers: Mapping[type[Event], Handler | Only]) -> None:
+    def __init__(self, handlers: Mapping[type[Event], Handler | Only | Batched]) -> None:
         self._by_type: dict[str, Subscription] = {}
         for model, handler in handlers.items():
             if model.event_type in self._by_type:
                 raise ValueError(f"{model.event_type} is subscribed twice")
             if isinstance(handler, Only):
                 self._by_type[model.event_type] = Subscription(model, handler.handler, handler.when)
+            elif isinstance(handler, Batched):
+                self._by_type[model.event_type] = Subscription(model, handler.handler, handler.when, batched=True)
             else:
                 self._by_type[model.event_type] = Subscription(model, handler)
 

@@ -1,8 +1,15 @@
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging.conversations.models import Conversation, Participant
 from messaging.projects.models import Project
+
+_TITLED = text("""
+    SELECT w.conversation_id AS wanted_conversation, w.project_id AS wanted_project, c.id, p.title
+    FROM unnest(CAST(:conversations AS varchar[]), CAST(:projects AS varchar[])) AS w(conversation_id, project_id)
+    JOIN conversations c ON c.id = w.conversation_id
+    LEFT JOIN projects p ON p.id = coalesce(w.project_id, c.project_id)
+""")
 
 # Newest activity first: the last message, or the creation for a conversation without one.
 ACTIVITY = func.coalesce(Conversation.last_message_at, Conversation.created_at)
@@ -18,14 +25,13 @@ class ConversationRepository:
     async def get(self, conversation_id: str) -> Conversation | None:
         return await self.session.get(Conversation, conversation_id)
 
-    async def titled(self, conversation_id: str, project_id: str | None) -> tuple[str, str | None] | None:
-        """(the conversation's id, the title of `project_id` or else of its own project) in one
-        query; None when there is no such conversation."""
-        project = Project.id == (project_id if project_id else Conversation.project_id)
-        row = (await self.session.execute(
-            select(Conversation.id, Project.title).outerjoin(Project, project).where(Conversation.id == conversation_id)
-        )).first()
-        return (row.id, row.title) if row else None
+    async def titled(self, wanted: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], tuple[str, str | None]]:
+        """For each (conversation id, project id or None) that names an existing conversation:
+        (the conversation's id, the title of that project, or else of the conversation's own),
+        all in one query."""
+        distinct = list(dict.fromkeys(wanted))
+        rows = await self.session.execute(_TITLED, {"conversations": [c for c, _ in distinct], "projects": [p for _, p in distinct]})
+        return {(row.wanted_conversation, row.wanted_project): (row.id, row.title) for row in rows}
 
     def of_user(self, user_id: str, *, include_hidden: bool) -> Select:
         joined = and_(Participant.conversation_id == Conversation.id, Participant.user_id == user_id)

@@ -36,9 +36,13 @@ class MessageRepository:
     async def post(self, message: Message) -> bool:
         """Stores a new message and touches its conversation; returns False, changing nothing,
         when a message with its `dedupe_key` exists."""
-        values = {column.key: getattr(message, column.key) for column in Message.__table__.columns}
-        inserted = await self.session.scalar(_POST, {**values, "attachments": json.dumps(message.attachments)})
+        inserted = await self.session.scalar(_POST, _values(message))
         return inserted is not None
+
+    async def post_many(self, messages: list[Message]) -> None:
+        """`post` for each, in order, in one round trip."""
+        if messages:
+            await self.session.execute(_POST, [_values(m) for m in messages])
 
     def of_conversation(self, conversation_id: str) -> Select:
         return select(Message).where(Message.conversation_id == conversation_id)
@@ -50,3 +54,8 @@ class MessageRepository:
             select(MessageUnlock.message_id).where(MessageUnlock.user_id == user_id, MessageUnlock.message_id.in_(message_ids))
         )
         return set(rows)
+
+
+def _values(message: Message) -> dict:
+    values = {column.key: getattr(message, column.key) for column in Message.__table__.columns}
+    return {**values, "attachments": json.dumps(message.attachments)}

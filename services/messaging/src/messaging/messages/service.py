@@ -47,14 +47,14 @@ async def list_messages(uow: UnitOfWork, caller: Principal, conversation_id: str
     return [MessageOut.seen_by(m, caller.user_id, m.id in bought) for m in messages], has_more
 
 
-async def post_system_message(
-    uow: UnitOfWork, conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None, happened_at: datetime | None
-) -> bool:
-    """Posts a system message once per `dedupe_key`, dated when what it records happened (now if
-    that is not known); returns whether this call posted it."""
-    return await MessageRepository(uow.session).post(
-        Message(
-            id=new_id("msg"), conversation_id=conversation_id, sender_id=SYSTEM_SENDER, kind="system", body=body, attachments=[],
-            payment_id=payment_id, dedupe_key=dedupe_key, created_at=happened_at or utcnow(),
-        )
+def system_message(conversation_id: str, body: str, *, dedupe_key: str, payment_id: str | None, happened_at: datetime | None) -> Message:
+    """A system message, dated when what it records happened (now if that is not known)."""
+    return Message(
+        id=new_id("msg"), conversation_id=conversation_id, sender_id=SYSTEM_SENDER, kind="system", body=body, attachments=[],
+        payment_id=payment_id, dedupe_key=dedupe_key, created_at=happened_at or utcnow(),
     )
+
+
+async def post_system_messages(uow: UnitOfWork, messages: list[Message]) -> None:
+    """Posts system messages, each once per `dedupe_key` (one already posted changes nothing)."""
+    await MessageRepository(uow.session).post_many(messages)
