@@ -8,7 +8,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
+from bus_fixtures import Pinged, counts, emit, record, recording, settings_for, start_bus, wait_for
+from settle_kit.bus.subscriptions import Batched
 from settle_kit.telemetry import configure_tracing
 
 
@@ -43,6 +44,32 @@ async def test_publish_and_consume_continue_the_emitting_trace(spans, world):
     assert process.context.trace_id == trace_id
     assert process.parent.span_id == publish.context.span_id
     assert publish.kind == trace.SpanKind.PRODUCER and process.kind == trace.SpanKind.CONSUMER
+
+
+async def test_a_batched_run_has_one_span_linked_to_each_emitting_trace(spans, world):
+    alpha_db, beta_db, ns = world
+
+    async def record_all(events, uow) -> None:
+        for event in events:
+            await record(event, uow)
+
+    beta = await start_bus(settings_for("beta", beta_db.url, ns, run_relay=False), beta_db, {Pinged: Batched(record_all)})
+    alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+    try:
+        with trace.get_tracer("test").start_as_current_span("POST /v1/things") as request_span:
+            await emit(alpha_db, 1, 2, 3)
+        await wait_for(lambda: _has(beta_db, 3))
+        await wait_for(lambda: _finished(spans, "test.pinged process"))
+    finally:
+        await alpha.stop()
+        await beta.stop()
+
+    publishes = [s for s in spans.get_finished_spans() if s.name == "test.pinged publish"]
+    runs = [s for s in spans.get_finished_spans() if s.name == "test.pinged process"]
+    assert sum(r.attributes["messaging.batch.message_count"] for r in runs) == 3
+    linked = {link.context.span_id for r in runs for link in r.links}
+    assert linked == {p.context.span_id for p in publishes}
+    assert all(link.context.trace_id == request_span.get_span_context().trace_id for r in runs for link in r.links)
 
 
 async def _has(db, n) -> bool:
