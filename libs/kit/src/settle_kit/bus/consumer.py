@@ -170,8 +170,11 @@ class Consumer:
     @contextmanager
     def _handling_run(self, run: list[Delivery]) -> Iterator[None]:
         """One span for a batched handler's run, linked to each message's trace."""
-        links = [trace.Link(span_context) for d in run
-                 if (span_context := trace.get_current_span(propagate.extract(d.message.headers or {})).get_span_context()).is_valid]
+        links = []
+        for delivery in run:
+            sender = trace.get_current_span(propagate.extract(delivery.message.headers or {})).get_span_context()
+            if sender.is_valid:
+                links.append(trace.Link(sender))
         with self._tracer.start_as_current_span(
             f"{run[0].envelope.type} process", kind=trace.SpanKind.CONSUMER, links=links,
             attributes={

@@ -23,14 +23,15 @@ async def post_receipts(events: list[PaymentState], uow: UnitOfWork) -> None:
     found = await ConversationRepository(uow.session).titled([(e.conversation_id, e.project_id) for e in events])
     posts = []
     for event in events:
-        if (event.conversation_id, event.project_id) not in found:
+        conversation = found.get((event.conversation_id, event.project_id))
+        if conversation is None:
             # Billing only knows conversations from our own events, so this is not worth a retry loop.
             log.warning(
                 "receipt for an unknown conversation",
                 extra={"payment_id": event.payment_id, "conversation_id": event.conversation_id},
             )
             continue
-        conversation_id, title = found[(event.conversation_id, event.project_id)]
+        conversation_id, title = conversation
         dedupe_key, text = _receipt(event, title)
         # Dated by the outcome: a refund handled before its payment's success (a retry, two
         # consumer workers) still reads after it.
