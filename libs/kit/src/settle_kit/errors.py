@@ -103,6 +103,14 @@ class BadGateway(ProblemError):
 class ServiceUnavailable(ProblemError):
     status, code, title = 503, "service_unavailable", "Service Unavailable"
 
+    def __init__(self, detail: str | None = None, *, retry_after_s: int | None = None, **kwargs: Any) -> None:
+        """`retry_after_s`: when to try again (a `Retry-After` header), e.g. while a dependency
+        such as Stripe is unreachable and the work asked for is finished in the background."""
+        super().__init__(detail, **kwargs)
+        self.retry_after_s = retry_after_s
+        if retry_after_s is not None:
+            self.headers["Retry-After"] = str(max(1, int(retry_after_s)))
+
 
 class GatewayTimeout(ProblemError):
     status, code, title = 504, "gateway_timeout", "Gateway Timeout"

@@ -4,6 +4,11 @@ The key is claimed by inserting a row in the request's own transaction. A concur
 with the same key waits on that row until the first commits, then replays its response; if the
 first rolled back, the second proceeds. The same key with another body is a 409
 `idempotency_key_reused`. Keys are per caller and kept at least 24 hours.
+
+Work that calls an outside service commits its decision (and so the claim) before the call and
+stores the response after it. A key claimed without a stored response (the call did not finish:
+Stripe was unreachable and the request answered 503) has no final answer yet: a retry runs the
+request again, and the request finds its own decision by the ids it derives from the key.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.errors import Conflict
+from settle_kit.errors import PROBLEM_JSON, Conflict, ProblemError
 from settle_kit.models import stable_id
 
 metadata = MetaData()
@@ -80,6 +85,18 @@ class IdempotentRequest:
         await self.uow.commit()
         return response
 
+    async def refuse(self, error: ProblemError) -> ProblemError:
+        """Stores a refusal as the key's final answer (with the work that recorded it), commits,
+        and returns the error for the caller to raise: a retry gets the same problem."""
+        if self.key is not None:
+            await self.uow.session.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.principal == self.principal, idempotency_keys.c.key == self.key)
+                .values(status_code=error.status, response=error.body())
+            )
+        await self.uow.commit()
+        return error
+
 
 async def begin(uow: UnitOfWork, caller: Principal, key: str | None, operation: str, body: Any) -> IdempotentRequest:
     request = IdempotentRequest(uow, caller.user_id, key)
@@ -100,7 +117,14 @@ async def begin(uow: UnitOfWork, caller: Principal, key: str | None, operation: 
         raise Conflict(
             "This Idempotency-Key was used with a different request.", code="idempotency_key_reused"
         )
-    request.replay = JSONResponse(stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
+    if stored.status_code is None:
+        return request  # committed without an answer: the request runs again (see above)
+    request.replay = JSONResponse(
+        stored.response,
+        status_code=stored.status_code,
+        headers={"Idempotent-Replayed": "true"},
+        media_type=PROBLEM_JSON if stored.status_code >= 400 else None,
+    )
     return request
 
 

@@ -17,6 +17,17 @@ TWO_DECIMAL = frozenset(
 )
 SUPPORTED = ZERO_DECIMAL | TWO_DECIMAL
 MAX_AMOUNT = 99_999_999
+# Stripe's minimum charge per currency, in minor units (its published table, docs "Supported
+# currencies" > "Minimum and maximum charge amounts"). For the other currencies Stripe asks for the
+# equivalent of 0.50 USD after conversion, which moves with the rate: we ask for 50 minor units
+# and leave the rest to Stripe, whose refusal is then a 422 naming the amount.
+STRIPE_MINIMUM_CHARGE = {
+    "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500,
+    "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "krw": 700,
+    "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50,
+    "thb": 1000,
+}
+DEFAULT_MINIMUM_CHARGE = 50
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "krw": "₩", "inr": "₹", "ils": "₪", "vnd": "₫", "try": "₺"}
 
 
@@ -39,6 +50,11 @@ class Money(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     amount: Amount
     currency: Currency
+
+
+def minimum_charge(currency: str) -> int:
+    """The smallest amount Stripe charges in `currency` (minor units)."""
+    return STRIPE_MINIMUM_CHARGE.get(currency, DEFAULT_MINIMUM_CHARGE)
 
 
 def format_money(amount: int, currency: str) -> str:

@@ -17,6 +17,17 @@ class Settings(ServiceSettings):
     stripe_api_key: SecretStr = Field(SecretStr("sk_test_settle_simulator"), validation_alias="STRIPE_API_KEY")
     stripe_api_base: str = Field("http://127.0.0.1:12111", validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: SecretStr = Field(SecretStr("whsec_settle_development"), validation_alias="STRIPE_WEBHOOK_SECRET")
+    # Each attempt of a Stripe call gives up after this; a call makes 1 + stripe_max_retries
+    # attempts where repeating is harmless. Keep (2 x timeout + 0.5 s) under the gateway's
+    # upstream timeout (10 s), so a request gets billing's 503 rather than the gateway's 504.
+    stripe_timeout_s: float = Field(4.0, gt=0)
+    stripe_max_retries: int = Field(1, ge=0, le=5)
+    # Circuit breaker: this many failed calls in a row (timeouts, unreachable, 5xx, 429) and every
+    # call fails at once (503 + Retry-After) for stripe_breaker_reset_s; then calls are let through.
+    stripe_breaker_threshold: int = Field(5, ge=1)
+    stripe_breaker_reset_s: float = Field(30.0, gt=0)
+    # Bulkhead: Stripe calls in flight from request handlers at once; the next one is a 503.
+    stripe_max_concurrent_requests: int = Field(16, ge=1)
 
     # Payments still open after this are re-read from Stripe (a webhook may have been lost).
     reconcile_after_s: float = 600

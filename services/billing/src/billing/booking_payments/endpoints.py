@@ -24,6 +24,7 @@ async def open_booking_payment(
     request = await idempotency.begin(uow, caller, key, "POST /internal/booking-payments", body)
     if request.replay:
         return request.replay
-    payment = await service.open_booking_payment(uow, client, body)
+    payment = await service.open_booking_payment(uow, client, body, refusals=request)
+    # Bookings hands the client secret on to the payer (the requester) only.
     out = PaymentOut.model_validate(payment)
     return await request.respond(status.HTTP_201_CREATED, out)

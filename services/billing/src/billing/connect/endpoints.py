@@ -23,9 +23,7 @@ async def open_payout_account(
     account, url = await accounts.open_account(
         uow, client, body.user_id, return_url=settings.connect_return_url, refresh_url=settings.connect_refresh_url
     )
-    out = OpenedPayoutAccount(**PayoutAccountOut.model_validate(account).model_dump(), onboarding_url=url)
-    await uow.commit()
-    return out
+    return OpenedPayoutAccount(**PayoutAccountOut.model_validate(account).model_dump(), onboarding_url=url)
 
 
 @router.get("/payout-accounts/{user_id}", response_model=PayoutAccountOut)

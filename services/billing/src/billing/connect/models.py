@@ -49,7 +49,8 @@ class Transfer(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     amount_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
-    # `paid` (a Stripe transfer exists) or `void` (refunds left nothing to send).
+    # `pending` (decided, Stripe not asked yet or not answered), `paid` (a Stripe transfer exists)
+    # or `void` (refunds left nothing to send).
     status: Mapped[str] = mapped_column(String(20))
     stripe_transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -57,10 +58,13 @@ class Transfer(Base):
 
 
 class TransferReversal(Base):
+    """Also the claim of a reversal in flight: written (without `stripe_reversal_id`) before Stripe
+    is asked, so a transfer has one reversal being made at a time."""
+
     __tablename__ = "transfer_reversals"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     transfer_id: Mapped[str] = mapped_column(ForeignKey("transfers.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
-    stripe_reversal_id: Mapped[str] = mapped_column(String(255), unique=True)
+    stripe_reversal_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -68,7 +68,7 @@ async def buy_credits(body: PurchaseCreate, caller: CurrentPrincipal, uow: UoW, 
         return request.replay
     purchase_id = idempotency.derived_id("cpu", caller, key, fallback=new_id("cpu"))
     payment_id = idempotency.derived_id("pay", caller, key, fallback=new_id("pay"))
-    purchase, payment = await purchases.buy(uow, client, caller, body.package_id, purchase_id, payment_id)
+    purchase, payment = await purchases.buy(uow, client, caller, body.package_id, purchase_id, payment_id, refusals=request)
     out = PurchaseOut.model_validate(purchases.view(purchase, payment))
     return await request.respond(status.HTTP_201_CREATED, out)
 
@@ -95,7 +95,7 @@ async def refund_purchase(
     if request.replay:
         return request.replay
     refund_id = idempotency.derived_id("re", admin, key, fallback=new_id("re"))
-    refund, purchase = await purchases.refund(uow, client, admin, purchase_id, body.amount, refund_id)
+    refund, purchase = await purchases.refund(uow, client, admin, purchase_id, body.amount, refund_id, refusals=request)
     out = PurchaseRefundOut(
         id=refund.id,
         payment_id=refund.payment_id,

@@ -16,6 +16,7 @@ taken back round down to the sixth place.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 import stripe
 
@@ -33,8 +34,21 @@ from billing.payments import states
 from billing.payments.models import Payment, Refund
 from billing.payments.repository import PaymentRepository
 
+if TYPE_CHECKING:
+    from settle_kit.idempotency import IdempotentRequest
 
-async def buy(uow: UnitOfWork, client: stripe.StripeClient, buyer: Principal, package_id: str, purchase_id: str, payment_id: str) -> tuple[CreditPurchase, Payment]:
+
+async def buy(
+    uow: UnitOfWork, client: stripe.StripeClient, buyer: Principal, package_id: str, purchase_id: str, payment_id: str,
+    *, refusals: IdempotentRequest | None = None,
+) -> tuple[CreditPurchase, Payment]:
+    """Decides the purchase and its payment (committed), then opens the payment's PaymentIntent;
+    a retry (same ids) finds them and only finishes what is missing."""
+    purchase = await CreditRepository(uow.session).purchase(purchase_id)
+    if purchase is not None:
+        payment = await PaymentRepository(uow.session).get(purchase.payment_id)
+        await uow.commit()
+        return purchase, await payments.open_intent(uow, client, payment, refusals=refusals)
     package = await CreditRepository(uow.session).package(package_id)
     if package is None or not package.is_active:
         raise Unprocessable("No such credit package is on sale.", code="credit_package_unavailable", field="package_id")
@@ -61,9 +75,12 @@ async def buy(uow: UnitOfWork, client: stripe.StripeClient, buyer: Principal, pa
         reference_type="credit_purchase",
         reference_id=purchase_id,
     )
-    await payments.open_payment(uow, client, payment)
+    payments.check_chargeable(payment.amount, payment.currency, field="package_id")
+    await payments.decide_payment(uow, client, payment)
     CreditRepository(uow.session).add(purchase)
     await uow.session.flush()
+    await uow.commit()
+    payment = await payments.open_intent(uow, client, payment, refusals=refusals)
     return purchase, payment
 
 
@@ -132,19 +149,26 @@ async def _take_back(uow: UnitOfWork, purchase: CreditPurchase, payment: Payment
 
 
 async def refund(
-    uow: UnitOfWork, client: stripe.StripeClient, admin: Principal, purchase_id: str, amount: int | None, refund_id: str
+    uow: UnitOfWork, client: stripe.StripeClient, admin: Principal, purchase_id: str, amount: int | None, refund_id: str,
+    *, refusals: IdempotentRequest | None = None,
 ) -> tuple[Refund, CreditPurchase]:
+    """Decides the refund (committed, its amount reserved), then sends it to Stripe."""
     purchase = await visible(uow, admin, purchase_id)
     payment = await PaymentRepository(uow.session).get(purchase.payment_id, for_update=True)
-    if amount is None:
+    decided = await PaymentRepository(uow.session).refund(refund_id)
+    if decided is not None:
+        amount = decided.amount  # a retry: the refund decided before
+    elif amount is None:
         amount = await _unspent_value(uow, purchase, payment)
         if amount <= 0:
             raise Conflict(
                 "Every credit of this purchase was spent or taken back; pass an amount to refund anyway.",
                 code="nothing_to_refund",
             )
-    record = await payments.issue_refund(uow, client, payment, amount, refund_id, requested_by=admin.user_id)
-    return record, purchase
+    record = await payments.decide_refund(uow, client, payment, amount, refund_id, requested_by=admin.user_id)
+    await uow.commit()
+    record = await payments.send_refund(uow, client, record, refusals=refusals)
+    return record, await visible(uow, admin, purchase_id)
 
 
 async def _unspent_value(uow: UnitOfWork, purchase: CreditPurchase, payment: Payment) -> int:
@@ -155,7 +179,8 @@ async def _unspent_value(uow: UnitOfWork, purchase: CreditPurchase, payment: Pay
     outstanding = purchase.credits - purchase.credits_clawed_back - purchase.credits_written_off
     unspent = min(held, outstanding)
     value = int((unspent * payment.amount / purchase.credits).to_integral_value(rounding=ROUND_DOWN))
-    return min(value, payment.amount - payment.amount_refunded)
+    reserved = await PaymentRepository(uow.session).reserved_for_refunds(payment.id)
+    return min(value, payment.amount - payment.amount_refunded - reserved)
 
 
 def view(purchase: CreditPurchase, payment: Payment) -> dict:

@@ -40,6 +40,10 @@ class Payment(Base):
 
 
 class Refund(Base):
+    """`pending` without a `stripe_refund_id` while Stripe has not taken it (its amount is reserved:
+    refunds of one payment never exceed what is left); then Stripe's status (`succeeded`,
+    `pending`), or `failed` with Stripe's reason when Stripe refused it."""
+
     __tablename__ = "refunds"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -49,4 +53,6 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(20))
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     requested_by: Mapped[str | None] = mapped_column(String(64))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments.models import Payment, Refund
@@ -15,7 +15,8 @@ class PaymentRepository:
 
     async def get(self, payment_id: str, *, for_update: bool = False, skip_locked: bool = False) -> Payment | None:
         lock = {"skip_locked": True} if skip_locked else for_update
-        return await self.session.get(Payment, payment_id, with_for_update=lock)
+        # Locked: read afresh, whatever an earlier transaction of this session left in memory.
+        return await self.session.get(Payment, payment_id, with_for_update=lock, populate_existing=bool(lock))
 
     async def by_ids(self, payment_ids: list[str]) -> dict[str, Payment]:
         found = await self.session.scalars(select(Payment).where(Payment.id.in_(payment_ids)))
@@ -39,6 +40,23 @@ class PaymentRepository:
 
     def visible_to(self, user_id: str) -> Select:
         return select(Payment).where(or_(Payment.payer_id == user_id, Payment.payee_id == user_id))
+
+    def everyone(self) -> Select:
+        return select(Payment)
+
+    async def refund(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
+        return await self.session.get(Refund, refund_id, with_for_update=for_update, populate_existing=True)
+
+    def refunds_of(self, payment_id: str) -> Select:
+        return select(Refund).where(Refund.payment_id == payment_id)
+
+    async def reserved_for_refunds(self, payment_id: str) -> int:
+        """What refunds decided but not yet taken by Stripe hold of the payment."""
+        return await self.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(
+                Refund.payment_id == payment_id, Refund.stripe_refund_id.is_(None), Refund.status == "pending"
+            )
+        )
 
     async def stale_open_ids(self, statuses: tuple[str, ...], created_before: datetime, limit: int) -> list[str]:
         query = (

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +38,15 @@ class PaymentOut(BaseModel):
     created_at: datetime
     succeeded_at: datetime | None
 
+    @classmethod
+    def seen_by(cls, payment: object, viewer_id: str) -> PaymentOut:
+        """The payment as `viewer_id` may see it: the client secret confirms the payment, so only
+        the payer gets it (the payee and admins see null)."""
+        out = cls.model_validate(payment)
+        if out.payer_id != viewer_id:
+            out.client_secret = None
+        return out
+
 
 class RefundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,4 +59,6 @@ class RefundOut(BaseModel):
     payment_id: str
     amount: int
     currency: str
-    status: str
+    status: str = Field(description="`pending` until Stripe has taken it, then Stripe's status; `failed` if Stripe refused it")
+    failure_code: str | None = None
+    created_at: datetime

@@ -21,6 +21,7 @@ from settle_kit.models import utcnow
 
 from billing.booking_payments import service as booking_payments
 from billing.connect import transfers
+from billing.payments import service as payments
 from billing.stripe_tasks import queue
 from billing.stripe_tasks.models import StripeTask
 
@@ -30,12 +31,16 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 150
 MAX_BACKOFF_S = 600
 
-Work = Callable[[UnitOfWork, stripe.StripeClient, StripeTask], Awaitable[str]]
+# A kind's work does its own short transactions and calls Stripe between them, never inside one.
+Work = Callable[[Database, stripe.StripeClient, StripeTask], Awaitable[str]]
 
 KINDS: dict[str, Work] = {
     queue.REFUND_PAYMENT: booking_payments.refund_for_task,
     queue.CANCEL_PAYMENT: booking_payments.cancel_for_task,
     queue.REVERSE_TRANSFER: transfers.reverse_for_task,
+    queue.OPEN_PAYMENT_INTENT: payments.open_intent_for_task,
+    queue.SEND_REFUND: payments.send_refund_for_task,
+    queue.MAKE_TRANSFER: transfers.send_for_task,
 }
 
 
@@ -76,7 +81,7 @@ class StripeTaskRunner:
                 return False  # another replica has it, or it is done
             try:
                 async with uow.savepoint():
-                    outcome = await KINDS[task.kind](uow, self.client, task)
+                    outcome = await KINDS[task.kind](self.db, self.client, task)
             except Exception as exc:
                 task.attempts += 1
                 task.last_error = repr(exc)[:1000]
