@@ -272,3 +272,17 @@ def test_admins_manage_packages_and_users_see_only_active_ones(platform):
         assert bad.json()["errors"][0]["field"].startswith(field)
     missing = httpx.patch(gw + "/v1/admin/credit-packages/cpk_nope", json={"is_active": False}, headers=admin)
     assert missing.status_code == 404
+
+
+def test_a_package_priced_below_stripes_minimum_charge_is_refused_naming_price(platform):
+    gw, admin = platform.gateway_url, platform.headers("ops", "admin")
+    too_cheap = httpx.post(
+        gw + "/v1/admin/credit-packages", json={"name": "Tiny", "price": {"amount": 49, "currency": "usd"}, "credits": "1"}, headers=admin
+    )
+    assert too_cheap.status_code == 422, too_cheap.text
+    assert too_cheap.json()["errors"][0]["field"] == "price"
+    yen = httpx.post(gw + "/v1/admin/credit-packages", json={"name": "Yen", "price": {"amount": 50, "currency": "jpy"}, "credits": "1"}, headers=admin)
+    assert yen.status_code == 201, yen.text
+    patched = httpx.patch(gw + f"/v1/admin/credit-packages/{yen.json()['id']}", json={"price": {"amount": 29, "currency": "gbp"}}, headers=admin)
+    assert patched.status_code == 422 and patched.json()["errors"][0]["field"] == "price"
+    assert httpx.get(gw + "/v1/admin/credit-packages", headers=admin).json()["data"][-1]["price"] != {"amount": 29, "currency": "gbp"}

@@ -244,3 +244,76 @@ def test_a_repeated_succeeded_event_and_a_late_processing_event_leave_one_succes
     final = httpx.get(platform.gateway_url + f"/v1/payments/{payment['id']}", headers=platform.headers("ann")).json()
     assert final["status"] == "succeeded"
     assert receipts(platform, "ann", conversation["id"]) == ["✅ Payment of $30.00 for Repeats succeeded."]
+
+
+def paid_payment(platform, payer: str, payee: str, title: str, amount: int = 3000) -> dict:
+    project, conversation = conversation_between(platform, payer, payee, title)
+    body = {"payee_id": payee, "project_id": project["id"], "conversation_id": conversation["id"], "amount": amount, "currency": "usd"}
+    payment = create_payment(platform, payer, body).json()
+    stripe_client(platform).v1.payment_intents.confirm(payment["stripe_payment_intent_id"], params={"payment_method": "pm_card_visa"})
+    assert wait_status(platform, payer, payment["id"], "succeeded") == "succeeded"
+    return payment
+
+
+def test_only_the_payer_sees_the_client_secret(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Secrets")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 1200, "currency": "usd"}
+    payment = create_payment(platform, "ann", body).json()
+    gw = platform.gateway_url
+
+    def secret_seen_by(user: str, role: str = "user") -> str | None:
+        return httpx.get(gw + f"/v1/payments/{payment['id']}", headers=platform.headers(user, role)).json()["client_secret"]
+
+    assert payment["client_secret"] and secret_seen_by("ann") == payment["client_secret"]
+    assert secret_seen_by("ben") is None and secret_seen_by("ops", "admin") is None
+    listed = httpx.get(gw + "/v1/payments", params={"conversation_id": conversation["id"]}, headers=platform.headers("ben")).json()["data"]
+    assert [(p["id"], p["client_secret"]) for p in listed] == [(payment["id"], None)]
+
+
+def test_the_payer_or_payee_cancels_an_unpaid_payment_but_not_a_paid_one(platform):
+    project, conversation = conversation_between(platform, "ann", "ben", "Cancel")
+    body = {"payee_id": "ben", "project_id": project["id"], "conversation_id": conversation["id"], "amount": 1500, "currency": "usd"}
+    payment = create_payment(platform, "ann", body).json()
+    cancel = platform.gateway_url + f"/v1/payments/{payment['id']}/cancel"
+
+    assert httpx.post(cancel, headers=platform.headers("cara")).status_code == 404
+    canceled = httpx.post(cancel, headers=platform.headers("ben"))
+    assert canceled.status_code == 200, canceled.text
+    assert (canceled.json()["status"], canceled.json()["client_secret"]) == ("canceled", None)
+    assert stripe_client(platform).v1.payment_intents.retrieve(payment["stripe_payment_intent_id"]).status == "canceled"
+    assert httpx.post(cancel, headers=platform.headers("ann")).json()["status"] == "canceled"  # twice is harmless
+    assert payment_status(platform, "ann", payment["id"]) == "canceled"
+
+    paid = paid_payment(platform, "ann", "ben", "Cancel paid")
+    refused = httpx.post(platform.gateway_url + f"/v1/payments/{paid['id']}/cancel", headers=platform.headers("ann"))
+    assert refused.status_code == 409 and refused.json()["code"] == "payment_not_cancelable"
+    assert payment_status(platform, "ann", paid["id"]) == "succeeded"
+
+
+def test_a_refund_without_a_body_refunds_the_rest_and_the_refunds_are_listed(platform):
+    paid = paid_payment(platform, "ann", "ben", "Refund list")
+    refunds = platform.gateway_url + f"/v1/payments/{paid['id']}/refunds"
+    first = httpx.post(refunds, json={"amount": 1000}, headers=platform.headers("ben"))
+    assert first.status_code == 201, first.text
+    rest = httpx.post(refunds, headers={**platform.headers("ben"), "Idempotency-Key": str(uuid.uuid4())})  # no body at all
+    assert rest.status_code == 201, rest.text
+    assert (rest.json()["amount"], rest.json()["status"]) == (2000, "succeeded")
+    assert wait_status(platform, "ann", paid["id"], "refunded") == "refunded"
+
+    for viewer, role in (("ann", "user"), ("ben", "user"), ("ops", "admin")):
+        listed = httpx.get(refunds, headers=platform.headers(viewer, role))
+        assert listed.status_code == 200, listed.text
+        assert [(r["id"], r["amount"]) for r in listed.json()["data"]] == [(rest.json()["id"], 2000), (first.json()["id"], 1000)]
+    assert httpx.get(refunds, headers=platform.headers("cara")).status_code == 404
+
+
+def test_admins_list_every_users_payments_and_users_only_their_own(platform):
+    dana_paid = paid_payment(platform, "dana", "eve", "Admin list")
+    gw = platform.gateway_url
+    as_admin = httpx.get(gw + "/v1/payments", params={"payer_id": "dana", "limit": 100}, headers=platform.headers("ops", "admin")).json()
+    assert dana_paid["id"] in [p["id"] for p in as_admin["data"]] and all(p["payer_id"] == "dana" for p in as_admin["data"])
+    by_payee = httpx.get(gw + "/v1/payments", params={"payee_id": "eve", "status": "succeeded"}, headers=platform.headers("ops", "admin")).json()
+    assert [p["id"] for p in by_payee["data"]] == [dana_paid["id"]]
+    # Another user naming dana sees none of dana's payments.
+    as_stranger = httpx.get(gw + "/v1/payments", params={"payer_id": "dana"}, headers=platform.headers("cara")).json()
+    assert as_stranger["data"] == []
