@@ -84,3 +84,19 @@ def test_http_keep_alive_and_pipelining(sim_server):
             assert h.get(f"{sim_server.url}/v1/customers", auth=("sk_test_x", "")).status_code == 200
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{sim_server.port}/v1/customers", headers={"Authorization": "x"}).raise_for_status()
+
+
+def test_latency_holds_answers_back_but_does_the_work(start_sim):
+    server = start_sim(latency_s=0.5)
+
+    def client(timeout_s: float) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            "sk_test_latency", base_addresses={"api": server.url}, http_client=stripe.HTTPXClient(timeout=timeout_s, allow_sync_methods=True), max_network_retries=0
+        )
+
+    params = {"amount": 2000, "currency": "usd"}
+    with pytest.raises(stripe.APIConnectionError):
+        client(0.1).v1.payment_intents.create(params=params, options={"idempotency_key": "slow-1"})
+    # The request was done though its answer came too late: the same key gets the same intent.
+    replayed = client(5).v1.payment_intents.create(params=params, options={"idempotency_key": "slow-1"})
+    assert [pi.id for pi in client(5).v1.payment_intents.list().data] == [replayed.id]

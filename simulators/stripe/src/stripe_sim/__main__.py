@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--webhook-reorder-window", type=float,
                    help="hold deliveries this many seconds, then send newest first")
     p.add_argument("--public-url", help="base URL for hosted pages (default: the request's Host)")
+    p.add_argument("--latency", type=float, help="hold every answer back this many seconds (env STRIPE_SIM_LATENCY_S)")
     p.add_argument("--log-level", default="warning")
     args = p.parse_args(argv)
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
         duplicates=args.webhook_duplicates,
         reorder_window=args.webhook_reorder_window,
         public_url=args.public_url,
+        latency_s=args.latency,
     )
     if config.webhook_secret and not config.webhook_url:
         p.error("--webhook-secret needs --webhook-url")

@@ -24,6 +24,8 @@ class Config:
     # Public base URL for hosted pages (checkout, 3DS, onboarding); taken from the request's Host if unset.
     public_url: str | None = None
     persist_interval: float = 1.0
+    # Seconds every API answer is held back (a slow Stripe), in the simulator's own HTTP server.
+    latency_s: float = 0.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +44,8 @@ class Config:
             values["duplicates"] = int(env["STRIPE_SIM_WEBHOOK_DUPLICATES"])
         if env.get("STRIPE_SIM_WEBHOOK_REORDER_WINDOW"):
             values["reorder_window"] = float(env["STRIPE_SIM_WEBHOOK_REORDER_WINDOW"])
+        if env.get("STRIPE_SIM_LATENCY_S"):
+            values["latency_s"] = float(env["STRIPE_SIM_LATENCY_S"])
         if env.get("STRIPE_SIM_PUBLIC_URL"):
             values["public_url"] = env["STRIPE_SIM_PUBLIC_URL"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -80,7 +80,13 @@ class HttpProtocol(asyncio.Protocol):
         except Exception:  # the app answers its own errors; this is a last resort
             log.exception("unhandled error")
             status, headers, payload = 500, [(b"content-type", b"text/plain")], b"internal error"
-        self._reply(status, headers, payload, close=not self.parser.should_keep_alive())
+        close = not self.parser.should_keep_alive()
+        latency = self.app.sim.config.latency_s
+        if latency > 0:
+            # A slow Stripe: the work is done now, the answer leaves later (in order: equal delays).
+            asyncio.get_running_loop().call_later(latency, self._reply, status, headers, payload, close)
+        else:
+            self._reply(status, headers, payload, close=close)
 
     def _reply(self, status: int, headers: list, payload: bytes, close: bool = False) -> None:
         if self.transport is None:
