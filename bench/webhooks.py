@@ -9,7 +9,12 @@ succeeded in the simulator, then measures:
     steady rate;
 beside pgbench's tpcb-like tps on the same PostgreSQL in the same run.
 
-    .venv/bin/python bench/webhooks.py [--events 1000] [--rate 200] [--seconds 10]
+Then the same again with Stripe answering after `--stripe-latency` seconds (2 by default; 0 skips
+it), while payments that do need Stripe are asked for at `--stripe-load` per second beside the
+webhooks (each waits on Stripe): the webhooks need no Stripe call, so their figures must stay as
+in the normal run (issue 17: no outside call holds a database connection).
+
+    .venv/bin/python bench/webhooks.py [--events 1000] [--rate 200] [--seconds 10] [--stripe-latency 2] [--stripe-load 5]
 
 Figures are reported, not asserted.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -132,10 +138,45 @@ async def watch_receipts(platform, payment_ids: set[str], interval: float, timeo
     return seen
 
 
-async def run(platform, events_count: int, rate: int, seconds: int) -> None:
+async def slow_stripe_load(platform, per_second: float, outcomes: dict[int, int]) -> None:
+    """Payments asked for at a steady rate (each creates a PaymentIntent: it waits on Stripe)."""
+    gw, ann = platform.gateway_url, platform.headers("ann")
+    async with httpx.AsyncClient(timeout=30) as client:
+        project = (await client.post(gw + "/v1/projects", json={"title": "Slow Stripe"}, headers=ann)).json()
+        await client.post(gw + f"/v1/projects/{project['id']}/members", json={"user_id": "ben"}, headers=ann)
+        body = {"payee_id": "ben", "project_id": project["id"], "amount": 3000, "currency": "usd"}
+
+        async def one() -> None:
+            response = await client.post(gw + "/v1/payments", json=body, headers={**ann, "Idempotency-Key": str(uuid.uuid4())})
+            outcomes[response.status_code] = outcomes.get(response.status_code, 0) + 1
+
+        pending: set[asyncio.Task] = set()
+        try:
+            while True:
+                task = asyncio.create_task(one())
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                await asyncio.sleep(1 / per_second)
+        finally:
+            for task in pending:
+                task.cancel()
+
+
+async def set_stripe_latency(platform, seconds: float) -> None:
+    async with httpx.AsyncClient() as client:
+        (await client.post(platform.stripe_url + "/_sim/latency", params={"seconds": seconds})).raise_for_status()
+
+
+async def run(platform, events_count: int, rate: int, seconds: int, stripe_latency: float = 0, stripe_load: float = 0) -> None:
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64)) as client:
         conversation_id, burst = await prepare_payments(platform, client, events_count)
         conversation_id_2, steady = await prepare_payments(platform, client, rate * seconds)
+        outcomes: dict[int, int] = {}
+        side_load = None
+        if stripe_latency:
+            await set_stripe_latency(platform, stripe_latency)
+            if stripe_load:
+                side_load = asyncio.create_task(slow_stripe_load(platform, stripe_load, outcomes))
 
         ids = {e["data"]["object"]["metadata"]["payment_id"] for e in burst}
         watch = asyncio.create_task(watch_receipts(platform, ids, interval=0.05))
@@ -152,8 +193,16 @@ async def run(platform, events_count: int, rate: int, seconds: int) -> None:
         found = await watch
         latencies = sorted((found[p] - sent_at[p]) * 1000 for p in sent_at if p in found)
 
+        if side_load is not None:
+            side_load.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await side_load
+        if stripe_latency:
+            await set_stripe_latency(platform, 0)
+
     print()
-    print("Settle webhook benchmark (whole platform as processes, this machine)")
+    title = f"Stripe answering after {stripe_latency:g} s, {stripe_load:g} payments/s waiting on it ({outcomes})" if stripe_latency else "Stripe answering at once"
+    print(f"Settle webhook benchmark (whole platform as processes, this machine): {title}")
     print(f"  accepted (2xx through the gateway)          {events_count / accept_s:8.0f} events/s")
     print(f"  fully processed (receipt readable)          {events_count / processed_s:8.0f} events/s  ({events_count} events)")
     print(f"  webhook -> receipt at {rate}/s for {seconds}s       p50 {statistics.median(latencies):6.1f} ms   "
@@ -165,12 +214,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--stripe-latency", type=float, default=2.0, help="a second run with Stripe this slow (0: none)")
+    parser.add_argument("--stripe-load", type=float, default=5.0, help="payments/s asked for during it (each waits on Stripe)")
     args = parser.parse_args()
     postgres_url()
     tps = pgbench_tps()
     platform = start_platform({"LOG_LEVEL": "WARNING"}, stripe_webhooks=False)
     try:
         asyncio.run(run(platform, args.events, args.rate, args.seconds))
+        if args.stripe_latency:
+            asyncio.run(run(platform, args.events, args.rate, args.seconds, args.stripe_latency, args.stripe_load))
     finally:
         platform.stop()
     print(f"  pgbench tpcb-like on the same PostgreSQL     {tps:8.0f} tps")
