@@ -100,3 +100,6 @@ def test_latency_holds_answers_back_but_does_the_work(start_sim):
     # The request was done though its answer came too late: the same key gets the same intent.
     replayed = client(5).v1.payment_intents.create(params=params, options={"idempotency_key": "slow-1"})
     assert [pi.id for pi in client(5).v1.payment_intents.list().data] == [replayed.id]
+    # Switched off while running: answers come at once again.
+    assert httpx.post(server.url + "/_sim/latency", params={"seconds": 0}).json() == {"latency_s": 0.0}
+    assert client(0.1).v1.payment_intents.retrieve(replayed.id).id == replayed.id

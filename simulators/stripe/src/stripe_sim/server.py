@@ -20,6 +20,7 @@ log = logging.getLogger("stripe_sim.server")
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 MAX_BODY = 16 * 1024 * 1024
+CONTROL_LATENCY = "/_sim/latency"
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -75,6 +76,11 @@ class HttpProtocol(asyncio.Protocol):
             path, query = raw, b""
         path = unquote(path.decode("latin-1"))
         body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        if path == CONTROL_LATENCY and method == "POST":
+            # Simulator control, outside Stripe's API: `POST /_sim/latency?seconds=2` (0 turns it off).
+            self.app.sim.config.latency_s = float(dict(p.split("=", 1) for p in query.decode().split("&") if "=" in p).get("seconds", 0))
+            self._reply(200, [(b"content-type", b"application/json")], b'{"latency_s": %s}' % str(self.app.sim.config.latency_s).encode())
+            return
         try:
             status, headers, payload = self.app.handle(method, path, query, self.headers, body)
         except Exception:  # the app answers its own errors; this is a last resort
