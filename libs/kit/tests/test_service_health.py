@@ -31,7 +31,7 @@ def test_readyz_fails_while_the_database_is_unreachable_and_recovers(database_fa
         app = create_service_app(settings_for("gamma", via_proxy, bus_namespace, run_relay=False), title="gamma")
         with TestClient(app) as client:
             assert client.get("/healthz").json() == {"status": "ok"}
-            assert wait_status(client, 200)["checks"] == {"database": "ok", "broker": "ok"}
+            assert wait_status(client, 200)["checks"] == {"database": "ok", "broker": "ok", "retention": "ok"}
 
             proxy.refuse()
             report = wait_status(client, 503)

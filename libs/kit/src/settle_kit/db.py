@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,6 +37,13 @@ class Database:
         # Set by whoever commits outbox rows through this database; this process's relay wakes on
         # it (settle_kit.bus.schema.drop_outbox_trigger says why not a NOTIFY).
         self.outbox_written = asyncio.Event()
+        # This process's work queues by name (settle_kit.work_queue): whoever commits work for one
+        # wakes it through `wake(name)` instead of leaving it to the next poll.
+        self.wakers: dict[str, Callable[[], None]] = {}
+
+    def wake(self, queue: str) -> None:
+        if (waker := self.wakers.get(queue)) is not None:
+            waker()
 
     async def ping(self, timeout: float = 2.0) -> None:
         async def _ping() -> None:

@@ -1,4 +1,6 @@
-"""`/healthz` (the process answers) and `/readyz` (its dependencies answer)."""
+"""`/healthz` (the process answers) and `/readyz` (its dependencies answer, and the work it runs
+in the background is alive: a service whose consumer, relay or queue runner died is not ready,
+even though it still answers HTTP)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        results = await asyncio.gather(*(_run(check, request) for check in checks.values()))
-        report = dict(zip(checks, results, strict=True))
+        every = {**checks, **{name: _alive(task) for name, task in getattr(request.app.state, "background", {}).items()}}
+        results = await asyncio.gather(*(_run(check, request) for check in every.values()))
+        report = dict(zip(every, results, strict=True))
         ready = all(result == "ok" for result in report.values())
         return JSONResponse({"status": "ready" if ready else "unready", "checks": report}, status_code=200 if ready else 503)
 
@@ -43,3 +46,18 @@ async def database_check(request: Request) -> None:
 async def broker_check(request: Request) -> None:
     if not request.app.state.bus.connected:
         raise ConnectionError("not connected to the broker")
+
+
+def _alive(task: asyncio.Task) -> Check:
+    async def check(request: Request) -> None:
+        if task.done():
+            raise RuntimeError(f"the background task {task.get_name()} stopped" + _why(task))
+
+    return check
+
+
+def _why(task: asyncio.Task) -> str:
+    if task.cancelled():
+        return " (cancelled)"
+    exc = task.exception()
+    return f" ({type(exc).__name__}: {exc})" if exc is not None else ""

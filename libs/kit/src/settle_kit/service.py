@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -29,6 +30,23 @@ from settle_kit.settings import ServiceSettings
 from settle_kit.telemetry import FASTAPI_TELEMETRY, configure_tracing, instrument_app, instrument_engine
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+
+def supervise(app: FastAPI, name: str, work: Coroutine) -> asyncio.Task:
+    """Runs `work` (a loop meant to run until shutdown: a work queue, a sweeper) as a background
+    task of the service. Should it ever end, `/readyz` fails and names it, and it is logged at
+    ERROR; shutdown cancels it."""
+    task = asyncio.create_task(work, name=name)
+    task.add_done_callback(_log_stopped)
+    app.state.background[name] = task
+    return task
+
+
+def _log_stopped(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        log.error("a background task stopped", exc_info=task.exception(), extra={"task": task.get_name()})
 
 
 def freeze_startup_objects() -> None:
@@ -58,7 +76,7 @@ def create_service_app(
         bus = Bus(settings, db, subscriptions or Subscriptions({}))
         app.state.db, app.state.bus = db, bus
         bus.start()
-        retention = asyncio.create_task(run_retention(db, settings), name="retention")
+        supervise(app, "retention", run_retention(db, settings))
         for hook in on_startup:
             await hook(app)
         freeze_startup_objects()
@@ -67,14 +85,19 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            background = list(app.state.background.values())
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            app.state.background.clear()
             await bus.stop()
             await db.dispose()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=FASTAPI_TELEMETRY)
     app.state.settings = settings
+    app.state.background = {}
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router({"database": database_check, "broker": broker_check}))

@@ -6,7 +6,7 @@ The request or message handler owns the unit of work and commits it; services on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,7 +39,12 @@ class UnitOfWork:
         self.producer = producer
         self._pending: list[dict[str, Any]] = []
         self._wrote_events = False
+        self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
+
+    @property
+    def db(self) -> Database:
+        return self._db
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._db.sessions()
@@ -49,6 +54,7 @@ class UnitOfWork:
         # Whatever was not committed explicitly is rolled back, including emitted events.
         self._pending.clear()
         self._wrote_events = False
+        self._after_commit.clear()
         await self.session.rollback()
         await self.session.close()
 
@@ -74,14 +80,23 @@ class UnitOfWork:
             self._pending.clear()
             self._wrote_events = True
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Runs `callback` once the next commit succeeded (e.g. waking a work queue for a row
+        this transaction stored); a rollback forgets it."""
+        self._after_commit.append(callback)
+
     async def commit(self) -> None:
         await self.flush_events()
         await self.session.commit()
         if self._wrote_events:
             self._db.outbox_written.set()
             self._wrote_events = False
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def rollback(self) -> None:
         self._pending.clear()
         self._wrote_events = False
+        self._after_commit.clear()
         await self.session.rollback()
