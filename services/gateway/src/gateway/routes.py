@@ -14,6 +14,8 @@ ROUTES: dict[str, str] = {
     "/v1/balance": "billing",
     "/v1/admin/credit-packages": "billing",
     "/v1/admin/balance-adjustments": "billing",
+    "/v1/admin/stripe-events": "billing",
+    "/v1/admin/stripe-tasks": "billing",
     "/v1/invoices": "billing",
     "/v1/experts": "bookings",
     "/v1/payout-accounts": "bookings",
