@@ -61,3 +61,11 @@ def _why(task: asyncio.Task) -> str:
         return " (cancelled)"
     exc = task.exception()
     return f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+
+
+async def relay_check(request: Request) -> None:
+    request.app.state.bus.check_relay()
+
+
+async def consumer_check(request: Request) -> None:
+    request.app.state.bus.check_consumer()

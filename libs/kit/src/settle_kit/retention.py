@@ -5,10 +5,12 @@
 - Inbox ids, after `inbox_retention_h` (default 30 days): far beyond any redelivery (retries are
   seconds apart), so only a dead-lettered message replayed by hand after that would be handled
   again — and handlers are idempotent on their own keys too.
-- Idempotency keys, after `idempotency_retention_h` (default 48 hours; API.md promises 24).
+- Idempotency keys and the answers stored with them, after `idempotency_retention_h` (default
+  30 days, as Stripe's v2 API keeps them; at least 24 hours, as API.md promises).
 
-Deletes go in small batches, so pruning never holds many locks or a long transaction, and
-replicas pruning at once only share the work.
+This is the one place that prunes them. Deletes go in small batches, each its own short
+transaction that skips rows someone else holds, so pruning never holds many locks or a long
+transaction, and replicas pruning at once only share the work.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from settle_kit.work_loop import WorkLoop
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
+BATCH = 1000
 _PRUNE = {
     "outbox": "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE published_at < :before LIMIT :batch FOR UPDATE SKIP LOCKED)",
     "inbox": "DELETE FROM inbox WHERE event_id IN (SELECT event_id FROM inbox WHERE handled_at < :before LIMIT :batch FOR UPDATE SKIP LOCKED)",

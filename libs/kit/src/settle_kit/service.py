@@ -22,7 +22,7 @@ from settle_kit.bus.subscriptions import Subscriptions
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
 from settle_kit.errors import install_problem_handlers
-from settle_kit.health import broker_check, database_check, health_router
+from settle_kit.health import broker_check, consumer_check, database_check, health_router, relay_check
 from settle_kit.logs import configure_logging
 from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.retention import run_retention
@@ -100,7 +100,12 @@ def create_service_app(
     app.state.background = {}
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(health_router({"database": database_check, "broker": broker_check}))
+    checks = {"database": database_check, "broker": broker_check}
+    if settings.run_relay:
+        checks["relay"] = relay_check
+    if settings.run_consumer and subscriptions:
+        checks["consumer"] = consumer_check
+    app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
     instrument_app(app, settings.otel_traces_exporter)

@@ -46,10 +46,12 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 200
     relay_poll_interval_s: float = 1.0
 
-    # Retention of bookkeeping rows (settle_kit/retention.py).
+    # Retention of bookkeeping rows (settle_kit/retention.py). Idempotency keys (and the answers
+    # stored with them) are kept 30 days by default, as Stripe's v2 API keeps them; API.md promises
+    # at least 24 hours.
     outbox_retention_h: float = 168
     inbox_retention_h: float = 720
-    idempotency_retention_h: float = Field(48, ge=24)
+    idempotency_retention_h: float = Field(720, ge=24)
     retention_interval_s: float = 3600
 
     otel_traces_exporter: Literal["none", "console", "otlp"] = Field(

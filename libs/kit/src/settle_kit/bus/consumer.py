@@ -78,6 +78,13 @@ class Consumer:
         self._worker_tasks = [asyncio.create_task(self._work(), name=f"consumer-{i}") for i in range(self.workers)]
         await self._queues.queue.consume(self.on_message)
 
+    def check_alive(self) -> None:
+        """Raises, naming them, if a worker task has stopped: deliveries would then pile up
+        unhandled while the service still answers."""
+        stopped = [task.get_name() for task in self._worker_tasks if task.done()]
+        if not self._worker_tasks or stopped:
+            raise RuntimeError(f"consumer workers stopped: {', '.join(stopped) or 'not started'}")
+
     async def stop(self) -> None:
         for task in self._worker_tasks:
             task.cancel()

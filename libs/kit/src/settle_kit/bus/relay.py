@@ -8,6 +8,9 @@ least once); consumers' inboxes make the repeat harmless.
 The relay wakes as soon as its own process commits an event (`Database.outbox_written`); every
 replica runs a relay, so that covers the events of every replica. Rows written by a process
 without one wait at most `poll_interval_s`.
+
+Published rows are pruned by the kit's retention (`settle_kit/retention.py`,
+`<SERVICE>_OUTBOX_RETENTION_H`, in small batches), not here: one place decides how long they stay.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 
 from aio_pika.abc import AbstractExchange
 from opentelemetry import propagate, trace
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from settle_kit.bus.messages import build_message
 from settle_kit.bus.schema import outbox
@@ -37,19 +39,15 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
-        retention: timedelta = timedelta(days=3),
     ) -> None:
         self.db = db
         self.exchange = exchange
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
-        self.retention = retention
         self._tracer = tracer("settle.bus")
 
     async def run(self) -> None:
         backoff = 0.1
-        last_prune = 0.0
-        loop = asyncio.get_running_loop()
         while True:
             # Cleared before the batch is read: an event committed while it is being published
             # sets it again, so the relay comes straight back for it.
@@ -64,9 +62,6 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if loop.time() - last_prune > 600:
-                await self._prune()
-                last_prune = loop.time()
             if published < self.batch_size:
                 await self._wait_for_work()
 
@@ -114,12 +109,3 @@ class OutboxRelay:
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.db.outbox_written.wait(), self.poll_interval_s)
-
-    async def _prune(self) -> None:
-        try:
-            async with self.db.engine.begin() as conn:
-                await conn.execute(
-                    delete(outbox).where(outbox.c.published_at < func.now() - self.retention)
-                )
-        except Exception:
-            log.warning("outbox prune failed", exc_info=True)

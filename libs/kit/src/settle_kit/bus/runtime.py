@@ -34,6 +34,7 @@ class Bus:
         self.relay: OutboxRelay | None = None
         self.consumer: Consumer | None = None
         self._tasks: list[asyncio.Task] = []
+        self._relay_task: asyncio.Task | None = None
         self.reconnects = 0
 
     @property
@@ -48,36 +49,66 @@ class Bus:
         self._tasks.append(task)
 
     async def _run(self) -> None:
+        # Connecting, declaring and starting to consume are retried together: a failure after the
+        # connection opened (a channel refused, a declaration that failed) must not leave the
+        # service connected but deaf.
         async for attempt in AsyncRetrying(wait=wait_exponential(multiplier=0.2, max=5)):
             with attempt:
-                self.connection = await aio_pika.connect_robust(
-                    self.settings.amqp_url,
-                    client_properties={"connection_name": self.settings.service_name},
+                await self._connect()
+        if self.relay is not None:
+            relay = asyncio.create_task(self.relay.run(), name="relay")
+            relay.add_done_callback(_log_failure)
+            self._tasks.append(relay)
+            self._relay_task = relay
+
+    async def _connect(self) -> None:
+        connection = await aio_pika.connect_robust(
+            self.settings.amqp_url,
+            client_properties={"connection_name": self.settings.service_name},
+        )
+        consumer = None
+        try:
+            if self.settings.run_consumer and self.subscriptions:
+                consumer = Consumer(
+                    service=self.settings.service_name,
+                    db=self.db,
+                    subscriptions=self.subscriptions,
+                    topology=self.topology,
+                    retry_delays_ms=self.settings.bus_retry_delays_ms,
+                    prefetch=self.settings.bus_prefetch,
+                    workers=self.settings.bus_consumer_workers,
                 )
-        assert self.connection is not None
-        self.connection.reconnect_callbacks.add(self._count_reconnect)
-        if self.settings.run_consumer and self.subscriptions:
-            consumer = Consumer(
-                service=self.settings.service_name,
-                db=self.db,
-                subscriptions=self.subscriptions,
-                topology=self.topology,
-                retry_delays_ms=self.settings.bus_retry_delays_ms,
-                prefetch=self.settings.bus_prefetch,
-                workers=self.settings.bus_consumer_workers,
-            )
-            await consumer.start(await self.connection.channel())
-            self.consumer = consumer
-        if self.settings.run_relay:
-            channel = await self.connection.channel(publisher_confirms=True)
-            exchange = await self.topology.declare_events_exchange(channel)
-            self.relay = OutboxRelay(
-                self.db,
-                exchange,
-                batch_size=self.settings.relay_batch_size,
-                poll_interval_s=self.settings.relay_poll_interval_s,
-            )
-            await self.relay.run()
+                await consumer.start(await connection.channel())
+            relay = None
+            if self.settings.run_relay:
+                channel = await connection.channel(publisher_confirms=True)
+                exchange = await self.topology.declare_events_exchange(channel)
+                relay = OutboxRelay(
+                    self.db,
+                    exchange,
+                    batch_size=self.settings.relay_batch_size,
+                    poll_interval_s=self.settings.relay_poll_interval_s,
+                )
+        except BaseException:
+            if consumer is not None:
+                await consumer.stop()
+            await connection.close()
+            raise
+        connection.reconnect_callbacks.add(self._count_reconnect)
+        self.connection, self.consumer, self.relay = connection, consumer, relay
+
+    def check_relay(self) -> None:
+        """Raises unless the outbox relay runs (events would otherwise stay in the outbox)."""
+        if self._relay_task is None:
+            raise RuntimeError("the outbox relay has not started")
+        if self._relay_task.done():
+            raise RuntimeError("the outbox relay stopped")
+
+    def check_consumer(self) -> None:
+        """Raises unless the consumer and its workers run."""
+        if self.consumer is None:
+            raise RuntimeError("the consumer has not started")
+        self.consumer.check_alive()
 
     def _count_reconnect(self, *_: object) -> None:
         self.reconnects += 1
