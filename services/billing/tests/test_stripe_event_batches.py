@@ -53,7 +53,7 @@ def test_a_failing_event_is_retried_alone_and_the_rest_of_its_batch_lands(loop_a
             # `processing` is not final, so it is re-read from Stripe, which does not answer.
             uow.session.add_all([event(run, 0, "succeeded"), event(run, 1, "processing"), event(run, 2, "succeeded")])
             await uow.commit()
-        taken = await processor.process([f"evt_{run}_{n}" for n in range(3)])
+        taken = await processor.process_due()
         async with db.sessions() as session:
             statuses = dict((await session.execute(
                 select(Payment.id, Payment.status).where(Payment.id.like(f"pay_{run}_%"))
@@ -71,6 +71,6 @@ def test_a_failing_event_is_retried_alone_and_the_rest_of_its_batch_lands(loop_a
     assert statuses == {f"pay_{run}_0": "succeeded", f"pay_{run}_1": "requires_payment", f"pay_{run}_2": "succeeded"}
     assert emitted == [(f"pay_{run}_0", "billing.payment.succeeded"), (f"pay_{run}_2", "billing.payment.succeeded")]
     failed = events[f"evt_{run}_1"]
-    assert failed.processed_at is None and failed.attempts == 1 and failed.last_error
+    assert failed.processed_at is None and failed.attempts == 1 and failed.last_error and failed.status == "pending"
     assert failed.next_attempt_at > utcnow()
-    assert all(events[f"evt_{run}_{n}"].processed_at is not None for n in (0, 2))
+    assert all(events[f"evt_{run}_{n}"].processed_at is not None and events[f"evt_{run}_{n}"].status == "done" for n in (0, 2))

@@ -1,11 +1,10 @@
-import asyncio
-import contextlib
 from datetime import timedelta
 
 from fastapi import FastAPI
 
-from settle_kit.service import create_service_app
+from settle_kit.service import create_service_app, supervise
 
+from billing.admin.endpoints import router as admin
 from billing.booking_payments.endpoints import router as booking_payments
 from billing.config import Settings
 from billing.connect.endpoints import router as connect
@@ -23,32 +22,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def start_stripe_work(app: FastAPI) -> None:
+        db = app.state.db
         app.state.stripe = create_stripe_client(settings)
-        app.state.stripe_events = StripeEventProcessor(app.state.db, app.state.stripe, concurrency=settings.stripe_event_concurrency)
-        app.state.stripe_tasks = StripeTaskRunner(app.state.db, app.state.stripe, poll_interval_s=settings.stripe_tasks_interval_s)
-        app.state.billing_tasks = [
-            asyncio.create_task(app.state.stripe_events.run(), name="stripe-events"),
-            asyncio.create_task(
-                run_reconciliation(
-                    app.state.db, app.state.stripe, timedelta(seconds=settings.reconcile_after_s), settings.reconcile_interval_s
-                ),
-                name="reconciliation",
-            ),
-            asyncio.create_task(app.state.stripe_tasks.run(), name="stripe-tasks"),
-        ]
-
-    async def stop_stripe_work(app: FastAPI) -> None:
-        for task in app.state.billing_tasks:
-            task.cancel()
-        for task in app.state.billing_tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Background work on the kit's queue; supervised, so /readyz fails if one of them dies.
+        app.state.stripe_events = StripeEventProcessor(
+            db, app.state.stripe, concurrency=settings.stripe_event_concurrency, max_attempts=settings.stripe_event_max_attempts
+        )
+        app.state.stripe_tasks = StripeTaskRunner(
+            db, app.state.stripe, poll_interval_s=settings.stripe_tasks_interval_s, max_attempts=settings.stripe_task_max_attempts
+        )
+        supervise(app, "stripe-events", app.state.stripe_events.run())
+        supervise(app, "stripe-tasks", app.state.stripe_tasks.run())
+        supervise(
+            app, "reconciliation", run_reconciliation(db, timedelta(seconds=settings.reconcile_after_s), settings.reconcile_interval_s)
+        )
 
     return create_service_app(
         settings,
         title="Settle billing",
-        routers=[payments, credits, booking_payments, connect, webhooks],
+        routers=[payments, credits, booking_payments, connect, webhooks, admin],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_stripe_work],
-        on_shutdown=[stop_stripe_work],
     )

@@ -34,6 +34,10 @@ class Settings(ServiceSettings):
     reconcile_interval_s: float = 60
     # Stored Stripe events processed at once (each waits on a Stripe round trip).
     stripe_event_concurrency: int = 8
+    # Background work (settle_kit.work_queue) tried this often, with back-off up to 10 minutes
+    # (about 3 hours for events, a day for tasks), then `dead` until an operator retries it.
+    stripe_event_max_attempts: int = Field(25, ge=1)
+    stripe_task_max_attempts: int = Field(150, ge=1)
     # Deferred Stripe work (refunds and cancellations asked for by bookings, transfer reversals):
     # how often the queue is polled when nothing woke it.
     stripe_tasks_interval_s: float = 1.0

@@ -2,8 +2,9 @@
 
 A consumer handler or a payment reaction must not call Stripe itself (it has no client, and a
 Stripe outage would push its message to the dead-letter queue within a minute); it enqueues a
-task in its own transaction instead, and the runner does the call with retries for as long as
-it takes.
+task in its own transaction instead, and the runner (the kit's work queue) does the call with
+retries for as long as it takes. This process's runner is woken as soon as that transaction
+commits; other replicas' runners find the task by polling.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.models import utcnow
+from settle_kit.work_queue import DONE, PENDING, wake_after_commit
 
 from billing.stripe_tasks.models import StripeTask
 
@@ -26,6 +28,11 @@ REVERSE_TRANSFER = "reverse_transfer"
 OPEN_PAYMENT_INTENT = "open_payment_intent"
 SEND_REFUND = "send_refund"
 MAKE_TRANSFER = "make_transfer"
+# Reconciliation: re-read an open payment's PaymentIntent (its webhook may have been lost).
+RECONCILE_PAYMENT = "reconcile_payment"
+
+# The name of the runner's queue (settle_kit.work_queue): what enqueuing wakes.
+QUEUE = "stripe-tasks"
 
 
 async def enqueue(
@@ -38,16 +45,26 @@ async def enqueue(
     transfer_id: str | None = None,
     amount: int | None = None,
     not_before: datetime | None = None,
+    again_when_done: bool = False,
 ) -> bool:
     """Returns whether the task is new (False: it was asked for before, nothing changes).
-    `not_before`: not done before then (the request that decided it is still on it)."""
-    created = await uow.session.scalar(
-        insert(StripeTask)
-        .values(
-            id=id, kind=kind, requested_by=requested_by, payment_id=payment_id, transfer_id=transfer_id, amount=amount,
-            status="pending", attempts=0, next_attempt_at=not_before or utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=[StripeTask.id])
-        .returning(StripeTask.id)
+    `not_before`: not done before then (the request that decided it is still on it).
+    `again_when_done`: a task of this id that is done is made pending again (work asked for
+    repeatedly under one id, such as reconciling a payment); one pending, running or dead is
+    left as it is."""
+    statement = insert(StripeTask).values(
+        id=id, kind=kind, requested_by=requested_by, payment_id=payment_id, transfer_id=transfer_id, amount=amount,
+        status=PENDING, attempts=0, next_attempt_at=not_before or utcnow(),
     )
+    if again_when_done:
+        statement = statement.on_conflict_do_update(
+            index_elements=[StripeTask.id],
+            set_={"status": PENDING, "attempts": 0, "next_attempt_at": statement.excluded.next_attempt_at, "outcome": None, "done_at": None},
+            where=StripeTask.status == DONE,
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=[StripeTask.id])
+    created = await uow.session.scalar(statement.returning(StripeTask.id))
+    if created is not None:
+        wake_after_commit(uow, QUEUE)
     return created is not None

@@ -1,17 +1,19 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from settle_kit.models import utcnow
+from settle_kit.work_queue import QueuedWork
 
 from billing.models import Base
 
 
-class StripeEvent(Base):
-    """A verified Stripe event, stored before it is processed (unique on Stripe's id)."""
+class StripeEvent(Base, QueuedWork):
+    """A verified Stripe event, stored before it is processed (unique on Stripe's id), and queued
+    for processing on the kit's work queue (`processed_at` is when it was done)."""
 
     __tablename__ = "stripe_events"
 
@@ -20,6 +22,3 @@ class StripeEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)

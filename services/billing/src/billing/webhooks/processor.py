@@ -1,23 +1,29 @@
-"""Processes stored Stripe events in batches (one transaction each), with back-off on failure.
+"""Processes stored Stripe events on the kit's work queue: in batches, with no Stripe call while a
+transaction or connection is held, with back-off on failure, and `dead` (listed for an operator,
+retried by hand) when an event keeps failing.
 
 Where order matters the handler does not trust the event's copy of the object: it re-reads the
 PaymentIntent from Stripe and moves the payment to what Stripe says now. Duplicated, late and
 reordered events therefore converge on the same state, and the state machine only moves forward.
+Those reads happen before the batch's transaction, with no connection held; the transaction then
+applies what they found (a read that is stale by the time it is applied changes nothing, as a
+late event would not). A PaymentIntent shown `succeeded` or `canceled` is final and taken from
+the signed event itself, so most events need no Stripe call at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import stripe
 from sqlalchemy import select
 
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.db import Database, Statement
-from settle_kit.models import utcnow
-from settle_kit.work_loop import WorkLoop
+from settle_kit.db import Database
+from settle_kit.work_queue import Backoff, Outcome, WorkQueue
 
 from billing.connect import accounts
 from billing.payments import service
@@ -27,126 +33,160 @@ from billing.webhooks.models import StripeEvent
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
+QUEUE = "stripe-events"
+# With the back-off capped at 10 minutes: about 3 hours of retries, then the event is `dead`.
+MAX_ATTEMPTS = 25
 FINAL_INTENT_STATUSES = ("succeeded", "canceled")
 
 
-# A plain read, in one round trip (no transaction around it): the rows are locked when processed.
-_DUE = Statement(
-    "SELECT id FROM stripe_events WHERE processed_at IS NULL AND next_attempt_at <= :now AND attempts < :attempts "
-    "ORDER BY received_at LIMIT :limit"
-)
+@dataclass
+class Fetched:
+    """What Stripe says now about the objects one event is about (read outside any transaction)."""
+
+    intent: stripe.PaymentIntent | None = None
+    refund: stripe.Refund | None = None
+    account: stripe.Account | None = None
+    error: Exception | None = None
+    # False: the event is about a PaymentIntent that is not ours (nothing to read or apply).
+    ours: bool = field(default=True)
 
 
 class StripeEventProcessor:
-    """One loop per process: it picks due events and processes them in up to `concurrency`
-    transactions at once, each holding its events' row locks (SKIP LOCKED keeps replicas apart)."""
+    """The queue of stored events: up to `concurrency` batches of up to `batch` events at once,
+    paced (`pace_s`) so that a steady stream of webhooks makes full batches, one transaction each."""
 
     def __init__(
         self, db: Database, client: stripe.StripeClient, *, concurrency: int = 8, batch: int = 20, poll_interval_s: float = 2.0,
-        pace_s: float = 0.05,
+        pace_s: float = 0.05, max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.db = db
         self.client = client
-        self.concurrency = concurrency
-        self.batch = batch
-        self._loop = WorkLoop("stripe-events", self.process_due, poll_interval_s, pace_s=pace_s)
+        self.queue = WorkQueue(
+            QUEUE, db, StripeEvent, handle_batch=self.process, batch=batch, concurrency=concurrency,
+            poll_interval_s=poll_interval_s, pace_s=pace_s, max_attempts=max_attempts, backoff=Backoff(base_s=2, cap_s=600),
+            order_by="received_at", done_at="processed_at",
+        )
 
     def wake(self) -> None:
-        self._loop.wake()
+        self.queue.wake()
 
     async def run(self) -> None:
-        await self._loop.run()
+        await self.queue.run()
 
     async def process_due(self) -> int:
-        """Processes the events due now, oldest first; returns how many it took.
+        return await self.queue.process_due()
 
-        Each transaction covers up to `batch` events, and up to `concurrency` of them run at once
-        (events that re-read Stripe wait on it): a burst of webhooks costs one commit per batch
-        rather than one per event. Full batches first: a few events due are one transaction, not
-        one each, which is what a steady stream of webhooks (and the loop's pacing) yields."""
-        async with self.db.autocommit() as conn:
-            due = [row["id"] for row in await _DUE.fetch(conn, now=utcnow(), attempts=MAX_ATTEMPTS, limit=self.concurrency * self.batch)]
-        chunks = [due[i : i + self.batch] for i in range(0, len(due), self.batch)]
-        return sum(await asyncio.gather(*(self.process(chunk) for chunk in chunks)))
-
-    async def process(self, event_ids: list[str]) -> int:
-        """Processes the given stored events unless another worker holds them or already did them:
-        all in one transaction, and if one of them fails, all again, each in a savepoint of its own
-        so that it fails alone (a savepoint per event costs two round trips, which most batches
-        never need)."""
+    async def process(self, events: list[StripeEvent]) -> Mapping[str, Outcome | BaseException]:
+        """Processes claimed events (oldest first): what must be read from Stripe first, with no
+        connection held; then all of them in one transaction, with their payments loaded and locked
+        in one query. If one of them fails, all again, each in a savepoint of its own so that it
+        fails alone (a savepoint per event costs two round trips, which most batches never need)."""
+        fetched = await self._fetch(events)
         try:
-            return await self._process(event_ids, isolated=False)
+            return await self._apply(events, fetched, isolated=False)
         except Exception:
-            return await self._process(event_ids, isolated=True)
+            return await self._apply(events, fetched, isolated=True)
 
-    async def _process(self, event_ids: list[str], *, isolated: bool) -> int:
+    async def _apply(self, events: list[StripeEvent], fetched: dict[str, Fetched], *, isolated: bool) -> dict[str, Outcome | BaseException]:
+        results: dict[str, Outcome | BaseException] = {}
         async with UnitOfWork(self.db, "billing") as uow:
-            rows = list(
-                await uow.session.scalars(
-                    select(StripeEvent)
-                    .where(StripeEvent.id.in_(event_ids), StripeEvent.processed_at.is_(None))
-                    .order_by(StripeEvent.received_at)
-                    .with_for_update(skip_locked=True)
-                )
-            )
             # The batch's payments in one query, rather than one query (and one flush) per event.
             # Not when isolated: a savepoint rolled back expires what it changed, and each event
             # then loads its payment afresh.
             payments = {} if isolated else await PaymentRepository(uow.session).by_intents(
-                [intent for row in rows if (intent := _intent_of(row.type, row.payload)) is not None]
+                [intent for event in events if (intent := _intent_of(event.type, event.payload)) is not None]
             )
-            for row in rows:
+            for event in events:
+                found = fetched.get(event.id, Fetched())
+                if found.error is not None:
+                    results[event.id] = found.error  # retried later; the others go on
+                    continue
                 if not isolated:
-                    await self.handle(uow, row.type, row.payload, payments)
-                    row.processed_at = utcnow()
+                    await self.handle(uow, event.type, event.payload, found, payments)
+                    results[event.id] = None
                     continue
                 try:
                     async with uow.savepoint():
-                        await self.handle(uow, row.type, row.payload)
+                        await self.handle(uow, event.type, event.payload, found)
                 except Exception as exc:
-                    row.attempts += 1
-                    row.last_error = repr(exc)[:1000]
-                    row.next_attempt_at = utcnow() + timedelta(seconds=min(2**row.attempts, 600))
-                    log.warning("stripe event failed", extra={"stripe_event": row.id, "attempts": row.attempts}, exc_info=True)
+                    results[event.id] = exc
                 else:
-                    row.processed_at = utcnow()
+                    results[event.id] = None
             await uow.commit()
-            return len(rows)
+        return results
 
-    async def handle(self, uow: UnitOfWork, event_type: str, payload: dict, payments: dict[str, Payment] | None = None) -> None:
-        """`payments`: those already loaded (and locked) by PaymentIntent id."""
-        obj = _object_of(payload)
-        intent_id = _intent_of(event_type, payload)
-        if event_type.startswith("payment_intent."):
-            final = obj if obj.get("status") in FINAL_INTENT_STATUSES else None
-            await self._sync_intent(uow, intent_id, payments, final=final)
-        elif event_type.startswith("refund."):
-            await self._sync_intent(uow, intent_id, payments, refund_id=obj.get("id"))
-        elif event_type == "charge.refunded":
-            await self._sync_intent(uow, intent_id, payments)
-        elif event_type == "account.updated":
-            await accounts.sync_account(uow, self.client, obj.get("id"))
-        # Other types are stored for the record; nothing here depends on them yet.
-
-    async def _sync_intent(
-        self, uow: UnitOfWork, intent_id: str | None, payments: dict[str, Payment] | None,
-        refund_id: str | None = None, final: dict | None = None,
+    async def handle(
+        self, uow: UnitOfWork, event_type: str, payload: dict, fetched: Fetched, payments: dict[str, Payment] | None = None
     ) -> None:
-        if not intent_id:
+        """Applies one event with what was read from Stripe for it. `payments`: those already
+        loaded (and locked) by PaymentIntent id."""
+        if event_type == "account.updated":
+            if fetched.account is not None:
+                await accounts.apply_account(uow, fetched.account)
             return
+        intent_id = _intent_of(event_type, payload)
+        if intent_id is None or not fetched.ours:
+            return  # other types are stored for the record; nothing here depends on them yet
         payment = (payments or {}).get(intent_id) or await PaymentRepository(uow.session).by_intent(intent_id)
         if payment is None:
             return  # not ours (another integration on the same Stripe account)
-        if final is not None:
-            # A PaymentIntent never leaves `succeeded` or `canceled`, so a signed event that shows
-            # one there is the truth whatever order events come in: no need to ask Stripe again.
-            intent = stripe.PaymentIntent.construct_from({k: final[k] for k in service.INTENT_FIELDS if k in final}, None)
-        else:
-            intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
+        intent = fetched.intent or _final_intent(event_type, payload)
+        if intent is None:
+            raise RuntimeError(f"the PaymentIntent {intent_id} was not read from Stripe")
         await service.sync_with_intent(uow, payment, intent)
-        if refund_id:
-            await service.sync_refund(uow, payment, await self.client.v1.refunds.retrieve_async(refund_id))
+        if fetched.refund is not None:
+            await service.sync_refund(uow, payment, fetched.refund)
+
+    async def _fetch(self, events: list[StripeEvent]) -> dict[str, Fetched]:
+        """Reads from Stripe, concurrently and with no connection held, what the events need:
+        the PaymentIntent unless the event shows it final, the refund of a refund event, the
+        account of an `account.updated`."""
+        needs = [event for event in events if _needs_stripe(event.type, event.payload)]
+        if not needs:
+            return {}
+        intents = {_intent_of(event.type, event.payload) for event in needs} - {None}
+        ours = await self._our_intents(intents) if intents else set()
+
+        async def fetch(event: StripeEvent) -> Fetched:
+            obj = _object_of(event.payload)
+            try:
+                if event.type == "account.updated":
+                    return Fetched(account=await accounts.fetch_account(self.client, obj.get("id")))
+                intent_id = _intent_of(event.type, event.payload)
+                if intent_id not in ours:
+                    return Fetched(ours=False)
+                intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
+                refund = None
+                if event.type.startswith("refund.") and obj.get("id"):
+                    refund = await self.client.v1.refunds.retrieve_async(obj["id"])
+                return Fetched(intent=intent, refund=refund)
+            except Exception as exc:
+                return Fetched(error=exc)
+
+        return {event.id: found for event, found in zip(needs, await asyncio.gather(*(fetch(e) for e in needs)), strict=True)}
+
+    async def _our_intents(self, intent_ids: set[str]) -> set[str]:
+        """Which of these PaymentIntents are ours (a plain read, no lock: the batch's transaction
+        locks the payments)."""
+        async with self.db.sessions() as session:
+            return set(await session.scalars(select(Payment.stripe_payment_intent_id).where(Payment.stripe_payment_intent_id.in_(intent_ids))))
+
+
+def _needs_stripe(event_type: str, payload: dict) -> bool:
+    if event_type == "account.updated":
+        return True
+    if _intent_of(event_type, payload) is None:
+        return False
+    return _final_intent(event_type, payload) is None
+
+
+def _final_intent(event_type: str, payload: dict) -> stripe.PaymentIntent | None:
+    """A PaymentIntent never leaves `succeeded` or `canceled`, so a signed event that shows one
+    there is the truth whatever order events come in: no need to ask Stripe again."""
+    obj = _object_of(payload)
+    if not event_type.startswith("payment_intent.") or obj.get("status") not in FINAL_INTENT_STATUSES:
+        return None
+    return stripe.PaymentIntent.construct_from({k: obj[k] for k in service.INTENT_FIELDS if k in obj}, None)
 
 
 def _object_of(payload: dict) -> dict:

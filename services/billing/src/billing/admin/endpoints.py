@@ -1,0 +1,75 @@
+"""Operators' view of billing's background work (admin only): stored Stripe events and Stripe
+tasks, listed by status, and retried by hand once the cause of a failure is fixed.
+
+Both run on the kit's work queue (settle_kit.work_queue); `failed` here is the queue's `dead`:
+the item used up its attempts and waits for a person. A retry makes it due now with a fresh
+round of attempts.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from sqlalchemy import select
+
+from settle_kit.auth import AdminPrincipal as Admin
+from settle_kit.errors import Conflict, NotFound
+from settle_kit.pagination import Page, Pagination, paginate
+from settle_kit.service import UoW
+from settle_kit.work_queue import DEAD, DONE, PENDING, RUNNING, WorkQueue
+
+from billing.admin.schemas import EventStatus, StripeEventOut, StripeTaskOut, TaskStatus
+from billing.stripe_tasks.models import StripeTask
+from billing.webhooks.models import StripeEvent
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+_STATUSES = {"failed": (DEAD,), "pending": (PENDING, RUNNING), "processed": (DONE,), "done": (DONE,)}
+
+
+@router.get("/stripe-events", response_model=Page[StripeEventOut])
+async def list_stripe_events(
+    _: Admin, uow: UoW, page: Pagination, status_: Annotated[EventStatus | None, Query(alias="status")] = None
+):
+    """Stored Stripe events, newest first: `failed` ones gave up after their attempts and wait
+    for a retry by hand."""
+    query = select(StripeEvent)
+    if status_ is not None:
+        query = query.where(StripeEvent.status.in_(_STATUSES[status_]))
+    items, has_more = await paginate(uow.session, query, created_at=StripeEvent.received_at, id_=StripeEvent.id, params=page)
+    return {"data": [StripeEventOut.of(event) for event in items], "has_more": has_more}
+
+
+@router.post("/stripe-events/{event_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=StripeEventOut)
+async def retry_stripe_event(event_id: str, _: Admin, request: Request, uow: UoW):
+    """Processes the event again now (a failed one gets a fresh round of attempts). 409
+    `already_processed` for one processed before; 404 for an id never received."""
+    await _retry(request.app.state.stripe_events.queue, event_id, "stripe_event", "already_processed")
+    return StripeEventOut.of(await uow.session.get(StripeEvent, event_id))
+
+
+@router.get("/stripe-tasks", response_model=Page[StripeTaskOut])
+async def list_stripe_tasks(_: Admin, uow: UoW, page: Pagination, status_: Annotated[TaskStatus | None, Query(alias="status")] = None):
+    """Stripe work billing decided and does in the background (refunds and cancellations asked for
+    by bookings, transfer reversals, PaymentIntents and refunds a request could not finish,
+    reconciliation), newest first: `failed` ones wait for a retry by hand."""
+    query = select(StripeTask)
+    if status_ is not None:
+        query = query.where(StripeTask.status.in_(_STATUSES[status_]))
+    items, has_more = await paginate(uow.session, query, created_at=StripeTask.created_at, id_=StripeTask.id, params=page)
+    return {"data": [StripeTaskOut.of(task) for task in items], "has_more": has_more}
+
+
+@router.post("/stripe-tasks/{task_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=StripeTaskOut)
+async def retry_stripe_task(task_id: str, _: Admin, request: Request, uow: UoW):
+    """Does the task again now (a failed one gets a fresh round of attempts). 409 `already_done`
+    for one done before; 404 for an unknown id."""
+    await _retry(request.app.state.stripe_tasks.queue, task_id, "stripe_task", "already_done")
+    return StripeTaskOut.of(await uow.session.get(StripeTask, task_id))
+
+
+async def _retry(queue: WorkQueue, item_id: str, noun: str, done_code: str) -> None:
+    was = await queue.retry(item_id)
+    if was is None:
+        raise NotFound(f"No {noun.replace('_', ' ')} {item_id}.", code=f"{noun}_not_found")
+    if was == DONE:
+        raise Conflict(f"The {noun.replace('_', ' ')} {item_id} was done already.", code=done_code)
