@@ -117,7 +117,9 @@ async def cancel_for_task(db: Database, client: stripe.StripeClient, task: Strip
         await uow.commit()
         if payment is None:
             return "no_payment"
-        if payment.status not in (*states.OPEN, states.FAILED):
+        if payment.status not in (states.REQUIRES_PAYMENT, states.FAILED):
+            # `processing`: the money is on its way and is not held back by a cancel (Stripe
+            # refuses it for cards); when it lands, bookings asks for it to be refunded.
             return f"payment_{payment.status}"
         if payment.stripe_payment_intent_id is None:
             # Its intent is not made yet: the payment is closed now, and an intent made later is
