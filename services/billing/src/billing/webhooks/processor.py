@@ -61,6 +61,8 @@ class StripeEventProcessor:
     ) -> None:
         self.db = db
         self.client = client
+        # Reads from Stripe in flight at once, whatever the number of batches.
+        self._stripe_calls = asyncio.Semaphore(2 * concurrency)
         self.queue = WorkQueue(
             QUEUE, db, StripeEvent, handle_batch=self.process, batch=batch, concurrency=concurrency,
             poll_interval_s=poll_interval_s, pace_s=pace_s, max_attempts=max_attempts, backoff=Backoff(base_s=2, cap_s=600),
@@ -77,11 +79,24 @@ class StripeEventProcessor:
         return await self.queue.process_due()
 
     async def process(self, events: list[StripeEvent]) -> Mapping[str, Outcome | BaseException]:
-        """Processes claimed events (oldest first): what must be read from Stripe first, with no
-        connection held; then all of them in one transaction, with their payments loaded and locked
-        in one query. If one of them fails, all again, each in a savepoint of its own so that it
-        fails alone (a savepoint per event costs two round trips, which most batches never need)."""
-        fetched = await self._fetch(events)
+        """Processes claimed events (oldest first). Those that need nothing from Stripe are applied
+        at once; those that do are read from Stripe first, with no connection held, and applied
+        after, so a slow Stripe never delays the others. Each group is one transaction, with its
+        payments loaded and locked in one query."""
+        plain = [event for event in events if not _needs_stripe(event.type, event.payload)]
+        reads = [event for event in events if _needs_stripe(event.type, event.payload)]
+        parts = await asyncio.gather(self._apply_batch(plain, {}), self._fetch_and_apply(reads))
+        return {**parts[0], **parts[1]}
+
+    async def _fetch_and_apply(self, events: list[StripeEvent]) -> Mapping[str, Outcome | BaseException]:
+        return await self._apply_batch(events, await self._fetch(events)) if events else {}
+
+    async def _apply_batch(self, events: list[StripeEvent], fetched: dict[str, Fetched]) -> Mapping[str, Outcome | BaseException]:
+        """All in one transaction; if one event fails, all again, each in a savepoint of its own so
+        that it fails alone (a savepoint per event costs two round trips, which most batches never
+        need)."""
+        if not events:
+            return {}
         try:
             return await self._apply(events, fetched, isolated=False)
         except Exception:
@@ -141,29 +156,31 @@ class StripeEventProcessor:
         """Reads from Stripe, concurrently and with no connection held, what the events need:
         the PaymentIntent unless the event shows it final, the refund of a refund event, the
         account of an `account.updated`."""
-        needs = [event for event in events if _needs_stripe(event.type, event.payload)]
-        if not needs:
-            return {}
-        intents = {_intent_of(event.type, event.payload) for event in needs} - {None}
+        intents = {_intent_of(event.type, event.payload) for event in events} - {None}
         ours = await self._our_intents(intents) if intents else set()
 
         async def fetch(event: StripeEvent) -> Fetched:
             obj = _object_of(event.payload)
             try:
-                if event.type == "account.updated":
-                    return Fetched(account=await accounts.fetch_account(self.client, obj.get("id")))
-                intent_id = _intent_of(event.type, event.payload)
-                if intent_id not in ours:
-                    return Fetched(ours=False)
-                intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
-                refund = None
-                if event.type.startswith("refund.") and obj.get("id"):
-                    refund = await self.client.v1.refunds.retrieve_async(obj["id"])
-                return Fetched(intent=intent, refund=refund)
+                async with self._stripe_calls:
+                    return await read(event, obj)
             except Exception as exc:
                 return Fetched(error=exc)
 
-        return {event.id: found for event, found in zip(needs, await asyncio.gather(*(fetch(e) for e in needs)), strict=True)}
+        async def read(event: StripeEvent, obj: dict) -> Fetched:
+            if event.type == "account.updated":
+                return Fetched(account=await accounts.fetch_account(self.client, obj.get("id")))
+            intent_id = _intent_of(event.type, event.payload)
+            if intent_id not in ours:
+                return Fetched(ours=False)
+            intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
+            refund = None
+            if event.type.startswith("refund.") and obj.get("id"):
+                refund = await self.client.v1.refunds.retrieve_async(obj["id"])
+            return Fetched(intent=intent, refund=refund)
+
+
+        return {event.id: found for event, found in zip(events, await asyncio.gather(*(fetch(e) for e in events)), strict=True)}
 
     async def _our_intents(self, intent_ids: set[str]) -> set[str]:
         """Which of these PaymentIntents are ours (a plain read, no lock: the batch's transaction
