@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
 from settle_kit.models import TYPE_MAP, service_metadata, utcnow
-from settle_kit.work_queue import DEAD, DONE, PENDING, RUNNING, QueuedWork, WorkQueue, wake_after_commit
+from settle_kit.work_queue import ALREADY_DONE, DEAD, DONE, PENDING, RUNNING, QueuedWork, WorkQueue, wake_after_commit
 from settle_testing.databases import install_tables
 
 
@@ -179,7 +179,11 @@ async def test_batches_get_their_items_together_and_fail_item_by_item(db):
 
     async def handle_batch(items: list[Job]) -> dict:
         batches.append([item.id for item in items])
-        return {item.id: (ValueError("bad") if item.id == "job_b3" else None) for item in items}
+        # Work done in a transaction of its own marks its items done in it.
+        mine = [item for item in items if item.id == "job_b4"]
+        async with db.sessions() as session, session.begin():
+            await queue.mark_done(session, mine, "in its transaction")
+        return {item.id: (ValueError("bad") if item.id == "job_b3" else ALREADY_DONE if item in mine else None) for item in items}
 
     queue = WorkQueue("jobs", db, Job, handle_batch=handle_batch, batch=2, concurrency=3, order_by="created_at")
     assert await queue.process_due() == 5
@@ -187,6 +191,7 @@ async def test_batches_get_their_items_together_and_fail_item_by_item(db):
     async with db.sessions() as session:
         statuses = dict((await session.execute(select(Job.id, Job.status))).all())
     assert statuses == {"job_b0": DONE, "job_b1": DONE, "job_b2": DONE, "job_b3": PENDING, "job_b4": DONE}
+    assert (await job(db, "job_b4")).outcome == "in its transaction"
 
 
 async def test_enqueuing_wakes_the_queue_without_waiting_for_its_poll(db):

@@ -38,7 +38,10 @@ How to use it
 
    Work that needs no outside call can go in batches: `handle_batch(items)` gets up to `batch`
    items at once (up to `concurrency` batches in flight) and returns `{item.id: outcome or the
-   exception}` for each, so one transaction can cover them all.
+   exception}` for each, so one transaction can cover them all. It may mark the items it did
+   done inside that same transaction (`await queue.mark_done(session, items)`, then
+   `ALREADY_DONE` for them): their effects and their done marks then commit together, with no
+   statement after.
 
 4. Operators: `await queue.retry(id)` puts a `dead` (or waiting) item back to `pending`, due now,
    with its attempts counted from 0 again (a full round of retries; its `last_error` stays until
@@ -61,11 +64,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, String, Text, and_, bindparam, case, func, literal, select, update
+from sqlalchemy import String, Text, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.db import Database
+from settle_kit.db import Database, Statement
 from settle_kit.models import utcnow
 from settle_kit.work_loop import WorkLoop
 
@@ -80,6 +84,8 @@ DUE_WHERE = "status IN ('pending', 'running')"
 
 T = TypeVar("T")
 Outcome = str | None
+# What a batch handler returns for the items it marked done itself (`WorkQueue.mark_done`).
+ALREADY_DONE = "__already_done__"
 
 
 class QueuedWork:
@@ -150,8 +156,10 @@ class WorkQueue(Generic[T]):
         self._order = getattr(model, order_by)
         self._order_by = order_by
         self._done_at = done_at
-        self._table = model.__table__  # type: ignore[attr-defined]
-        self._has_outcome = "outcome" in self._table.c
+        table = model.__table__  # type: ignore[attr-defined]
+        self._claim = Statement(_claim_sql(table.name, order_by))
+        record = _record_sql(table.name, done_at, "outcome" in table.c)
+        self._record, self._record_sql = Statement(record), text(record)
         self._loop = WorkLoop(name, self.process_due, poll_interval_s, pace_s=pace_s)
         db.wakers[name] = self.wake
 
@@ -189,35 +197,16 @@ class WorkQueue(Generic[T]):
         return len(items)
 
     async def claim(self, limit: int) -> list[T]:
-        """Claims up to `limit` due items in one short transaction (SKIP LOCKED: replicas share the
-        work): each becomes `running` for `lease_s` with one more attempt counted. An item whose
-        last allowed attempt's claim ran out is marked `dead` instead."""
-        model, now = self.model, self.clock()
-        due = (
-            select(model.id)  # type: ignore[attr-defined]
-            .where(model.status.in_((PENDING, RUNNING)), model.next_attempt_at <= now)  # type: ignore[attr-defined]
-            .order_by(self._order)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        abandoned = and_(model.status == RUNNING, model.attempts >= self.max_attempts)  # type: ignore[attr-defined]
-        statement = (
-            update(model)
-            .where(model.id.in_(due))  # type: ignore[attr-defined]
-            .values(
-                status=case((abandoned, literal(DEAD)), else_=literal(RUNNING)),
-                attempts=case((abandoned, model.attempts), else_=model.attempts + 1),  # type: ignore[attr-defined]
-                next_attempt_at=case((abandoned, model.next_attempt_at), else_=literal(now + self.lease, DateTime(timezone=True))),  # type: ignore[attr-defined]
-                last_error=case(
-                    (abandoned, literal("its worker stopped during the last attempt (claim expired)")),
-                    else_=model.last_error,  # type: ignore[attr-defined]
-                ),
+        """Claims up to `limit` due items in one statement, committed as it runs (SKIP LOCKED:
+        replicas share the work): each becomes `running` for `lease_s` with one more attempt
+        counted. An item whose last allowed attempt's claim ran out is marked `dead` instead."""
+        now = self.clock()
+        async with self.db.autocommit() as conn:
+            rows = await self._claim.fetch(
+                conn, now=now, lease_until=now + self.lease, max=self.max_attempts, limit=limit,
+                abandoned="its worker stopped during the last attempt (claim expired)",
             )
-            .returning(model)
-            .execution_options(synchronize_session=False)
-        )
-        async with self.db.sessions() as session, session.begin():
-            claimed = list(await session.scalars(statement))
+        claimed = [self.model(**dict(row)) for row in rows]
         for item in claimed:
             if item.status == DEAD:  # type: ignore[attr-defined]
                 self._log_dead(item, item.last_error)  # type: ignore[attr-defined]
@@ -226,40 +215,50 @@ class WorkQueue(Generic[T]):
         return live
 
     async def record(self, items: Sequence[T], results: Mapping[str, Outcome | BaseException]) -> None:
-        """Done, back to pending with back-off, or dead, in one short transaction. Only an item
-        still claimed by this attempt is changed (its lease may have run out and another worker
-        taken it: that one records instead)."""
-        table, now = self._table, self.clock()
-        done: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
+        """Done, back to pending with back-off, or dead, in one statement. Only an item still
+        claimed by this attempt is changed (its lease may have run out and another worker taken
+        it: that one records instead)."""
+        now = self.clock()
+        rows: dict[str, list[Any]] = {"ids": [], "attempts": [], "statuses": [], "nexts": [], "errors": [], "outcomes": []}
         for item in items:
             result = results.get(item.id, RuntimeError("the work function returned no result for it"))  # type: ignore[attr-defined]
-            key = {"b_id": item.id, "b_attempts": item.attempts}  # type: ignore[attr-defined]
-            if not isinstance(result, BaseException):
-                done.append({**key, "b_outcome": result})
+            if result == ALREADY_DONE:
                 continue
-            error = f"{type(result).__name__}: {result}"[:1000]
-            if item.attempts >= self.max_attempts:  # type: ignore[attr-defined]
-                failed.append({**key, "b_status": DEAD, "b_next": now, "b_error": error})
-                self._log_dead(item, error, result)
+            status, next_at, error, outcome = DONE, None, None, None
+            if isinstance(result, BaseException):
+                error = f"{type(result).__name__}: {result}"[:1000]
+                if item.attempts >= self.max_attempts:  # type: ignore[attr-defined]
+                    status = DEAD
+                    self._log_dead(item, error, result)
+                else:
+                    delay = self.backoff.delay_s(item.attempts)  # type: ignore[attr-defined]
+                    status, next_at = PENDING, now + timedelta(seconds=delay)
+                    log.warning(
+                        "background work failed; retried later",
+                        exc_info=result,
+                        extra={"queue": self.name, "item_id": item.id, "attempts": item.attempts, "retry_in_s": round(delay, 1)},  # type: ignore[attr-defined]
+                    )
             else:
-                delay = self.backoff.delay_s(item.attempts)  # type: ignore[attr-defined]
-                failed.append({**key, "b_status": PENDING, "b_next": now + timedelta(seconds=delay), "b_error": error})
-                log.warning(
-                    "background work failed; retried later",
-                    exc_info=result,
-                    extra={"queue": self.name, "item_id": item.id, "attempts": item.attempts, "retry_in_s": round(delay, 1)},  # type: ignore[attr-defined]
-                )
-        mine = and_(table.c.id == bindparam("b_id"), table.c.status == RUNNING, table.c.attempts == bindparam("b_attempts"))
-        async with self.db.engine.begin() as conn:
-            if done:
-                values: dict[str, Any] = {"status": DONE, self._done_at: now}
-                if self._has_outcome:
-                    values["outcome"] = bindparam("b_outcome")
-                await conn.execute(update(table).where(mine).values(values), done)
-            if failed:
-                values = {"status": bindparam("b_status"), "next_attempt_at": bindparam("b_next"), "last_error": bindparam("b_error")}
-                await conn.execute(update(table).where(mine).values(values), failed)
+                outcome = result
+            for key, value in zip(rows, (item.id, item.attempts, status, next_at, error, outcome), strict=True):  # type: ignore[attr-defined]
+                rows[key].append(value)
+        if rows["ids"]:
+            async with self.db.autocommit() as conn:
+                await self._record.execute(conn, now=now, **rows)
+
+    async def mark_done(self, session: AsyncSession, items: Sequence[T], outcome: Outcome = None) -> None:
+        """Marks claimed items done in the caller's transaction (a batch handler's, so that the
+        work and its done marks commit together); the handler then returns `ALREADY_DONE` for them."""
+        if not items:
+            return
+        await session.execute(
+            self._record_sql,
+            {
+                "now": self.clock(), "ids": [item.id for item in items], "attempts": [item.attempts for item in items],  # type: ignore[attr-defined]
+                "statuses": [DONE] * len(items), "nexts": [None] * len(items), "errors": [None] * len(items),
+                "outcomes": [outcome] * len(items),
+            },
+        )
 
     def _log_dead(self, item: T, error: str | None, exc: BaseException | None = None) -> None:
         log.error(
@@ -293,3 +292,33 @@ class WorkQueue(Generic[T]):
             log.info("background work retried by hand", extra={"queue": self.name, "item_id": item_id, "was": status})
             self.wake()
         return status
+
+
+# The queue's two hot statements, in SQL compiled once per table (one round trip each, no
+# transaction around them: each commits as it runs). A table's attribute names are its columns.
+def _claim_sql(table: str, order_by: str) -> str:
+    abandoned = "t.status = 'running' AND t.attempts >= :max"
+    return (
+        f"UPDATE {table} AS t SET "
+        f"status = CASE WHEN {abandoned} THEN 'dead' ELSE 'running' END, "
+        f"attempts = CASE WHEN {abandoned} THEN t.attempts ELSE t.attempts + 1 END, "
+        f"next_attempt_at = CASE WHEN {abandoned} THEN t.next_attempt_at ELSE :lease_until END, "
+        f"last_error = CASE WHEN {abandoned} THEN :abandoned ELSE t.last_error END "
+        f"WHERE t.id IN (SELECT id FROM {table} WHERE status IN ('pending', 'running') AND next_attempt_at <= :now "
+        f"ORDER BY {order_by} LIMIT :limit FOR UPDATE SKIP LOCKED) "
+        "RETURNING t.*"
+    )
+
+
+def _record_sql(table: str, done_at: str, has_outcome: bool) -> str:
+    outcome = ", outcome = CASE WHEN r.status = 'done' THEN r.outcome ELSE t.outcome END" if has_outcome else ""
+    return (
+        f"UPDATE {table} AS t SET status = r.status, "
+        "next_attempt_at = coalesce(r.next_at, t.next_attempt_at), "
+        "last_error = coalesce(r.error, t.last_error), "
+        f"{done_at} = CASE WHEN r.status = 'done' THEN :now ELSE t.{done_at} END{outcome} "
+        "FROM unnest(CAST(:ids AS text[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]), "
+        "CAST(:nexts AS timestamptz[]), CAST(:errors AS text[]), CAST(:outcomes AS text[])) "
+        "AS r(id, attempts, status, next_at, error, outcome) "
+        "WHERE t.id = r.id AND t.attempts = r.attempts AND t.status = 'running'"
+    )

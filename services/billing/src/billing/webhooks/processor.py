@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
-from settle_kit.work_queue import Backoff, Outcome, WorkQueue
+from settle_kit.work_queue import ALREADY_DONE, Backoff, Outcome, WorkQueue
 
 from billing.connect import accounts
 from billing.payments import service
@@ -127,8 +127,11 @@ class StripeEventProcessor:
                     results[event.id] = exc
                 else:
                     results[event.id] = None
+            # Done in the same transaction as their effects: nothing to record after it.
+            done = [event for event in events if results[event.id] is None]
+            await self.queue.mark_done(uow.session, done)
             await uow.commit()
-        return results
+        return {**results, **{event.id: ALREADY_DONE for event in done}}
 
     async def handle(
         self, uow: UnitOfWork, event_type: str, payload: dict, fetched: Fetched, payments: dict[str, Payment] | None = None
