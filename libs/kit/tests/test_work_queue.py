@@ -218,3 +218,38 @@ async def test_enqueuing_wakes_the_queue_without_waiting_for_its_poll(db):
     finally:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_work_interrupted_by_shutdown_is_due_again_at_once(db):
+    started = asyncio.Event()
+
+    async def handle(item: Job) -> None:
+        started.set()
+        await asyncio.Event().wait()  # still calling out when the service stops
+
+    await enqueue(db, "job_s")
+    queue = WorkQueue("jobs", db, Job, handle=handle, lease_s=3600)
+    runner = asyncio.create_task(queue.run())
+    await asyncio.wait_for(started.wait(), 30)
+    runner.cancel()
+    await asyncio.gather(runner, return_exceptions=True)
+    released = await job(db, "job_s")
+    assert released.status == PENDING and released.next_attempt_at <= utcnow()  # not an hour from now
+
+
+async def test_a_slow_workers_claim_is_renewed_while_it_works(db):
+    await enqueue(db, "job_slow")
+    seen: list[datetime] = []
+
+    async def handle(item: Job) -> str:
+        seen.append((await job(db, item.id)).next_attempt_at)
+        while len(seen) < 3:  # the claim moves on while the work goes on
+            await asyncio.sleep(0.1)
+            if (current := (await job(db, item.id)).next_attempt_at) != seen[-1]:
+                seen.append(current)
+        return "slow"
+
+    queue = WorkQueue("jobs", db, Job, handle=handle, lease_s=0.6)
+    assert await asyncio.wait_for(queue.process_due(), 30) == 1
+    assert seen == sorted(seen) and len(set(seen)) == 3
+    assert (await job(db, "job_slow")).status == DONE

@@ -34,7 +34,8 @@ How to use it
    `handle(item)` gets a detached copy of the claimed row. It returns an outcome (a short string or
    None: the item is `done`) or raises (the item is retried after an exponential, capped,
    jittered back-off; after `max_attempts` it is `dead`). It must be idempotent: an item whose
-   worker died mid-way comes back when its lease (`lease_s`) runs out, and is done again.
+   worker died mid-way comes back when its claim (`lease_s`, renewed while the work runs) runs
+   out, and is done again; one whose service was stopped comes back at once.
 
    Work that needs no outside call can go in batches: `handle_batch(items)` gets up to `batch`
    items at once (up to `concurrency` batches in flight) and returns `{item.id: outcome or the
@@ -57,6 +58,7 @@ then runs out (its worker died) goes `dead` too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -177,22 +179,31 @@ class WorkQueue(Generic[T]):
         items = await self.claim(size)
         if not items:
             return 0
-        if self.handle_batch is not None:
-            chunks = [items[i : i + self.batch] for i in range(0, len(items), self.batch)]
-            parts = await asyncio.gather(*(self._run_batch(chunk) for chunk in chunks))
-            results = {key: value for part in parts for key, value in part.items()}
-        else:
-            limit = asyncio.Semaphore(self.concurrency)
+        renewing = asyncio.create_task(self._keep_claimed(items), name=f"{self.name}-claims")
+        try:
+            if self.handle_batch is not None:
+                chunks = [items[i : i + self.batch] for i in range(0, len(items), self.batch)]
+                parts = await asyncio.gather(*(self._run_batch(chunk) for chunk in chunks))
+                results = {key: value for part in parts for key, value in part.items()}
+            else:
+                limit = asyncio.Semaphore(self.concurrency)
 
-            async def one(item: T) -> Outcome | BaseException:
-                async with limit:
-                    try:
-                        return await self.handle(item)  # type: ignore[misc]
-                    except Exception as exc:
-                        return exc
+                async def one(item: T) -> Outcome | BaseException:
+                    async with limit:
+                        try:
+                            return await self.handle(item)  # type: ignore[misc]
+                        except Exception as exc:
+                            return exc
 
-            outcomes = await asyncio.gather(*(one(item) for item in items))
-            results = {item.id: outcome for item, outcome in zip(items, outcomes, strict=True)}  # type: ignore[attr-defined]
+                outcomes = await asyncio.gather(*(one(item) for item in items))
+                results = {item.id: outcome for item, outcome in zip(items, outcomes, strict=True)}  # type: ignore[attr-defined]
+        except asyncio.CancelledError:
+            # Shutting down: what was claimed is due again at once (another replica, or this
+            # one after its restart), rather than when the claim runs out.
+            await asyncio.shield(self._release(items))
+            raise
+        finally:
+            renewing.cancel()
         await self.record(items, results)
         return len(items)
 
@@ -245,6 +256,31 @@ class WorkQueue(Generic[T]):
         if rows["ids"]:
             async with self.db.autocommit() as conn:
                 await self._record.execute(conn, now=now, **rows)
+
+    async def _keep_claimed(self, items: Sequence[T]) -> None:
+        """While the work runs (a slow Stripe can make a round long), its claims are renewed every
+        third of the lease, so the lease can stay short: a worker that died gives its items back
+        within `lease_s`, one that is merely slow keeps them."""
+        count = len(items)
+        ids, attempts = [item.id for item in items], [item.attempts for item in items]  # type: ignore[attr-defined]
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                now = self.clock()
+                async with self.db.autocommit() as conn:
+                    await self._record.execute(
+                        conn, now=now, ids=ids, attempts=attempts, statuses=[RUNNING] * count, nexts=[now + self.lease] * count,
+                        errors=[None] * count, outcomes=[None] * count,
+                    )
+
+    async def _release(self, items: Sequence[T]) -> None:
+        with contextlib.suppress(Exception):
+            now, count = self.clock(), len(items)
+            async with self.db.autocommit() as conn:
+                await self._record.execute(
+                    conn, now=now, ids=[item.id for item in items], attempts=[item.attempts for item in items],  # type: ignore[attr-defined]
+                    statuses=[PENDING] * count, nexts=[now] * count, errors=[None] * count, outcomes=[None] * count,
+                )
 
     async def mark_done(self, session: AsyncSession, items: Sequence[T], outcome: Outcome = None) -> None:
         """Marks claimed items done in the caller's transaction (a batch handler's, so that the

@@ -25,11 +25,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = app.state.db
         app.state.stripe = create_stripe_client(settings)
         # Background work on the kit's queue; supervised, so /readyz fails if one of them dies.
+        # A claim (renewed while its work runs) outlasts a Stripe call (timeout x attempts): a
+        # worker that died gives its work back after it, one that was stopped at once.
+        call_s = settings.stripe_timeout_s * (1 + settings.stripe_max_retries)
         app.state.stripe_events = StripeEventProcessor(
-            db, app.state.stripe, concurrency=settings.stripe_event_concurrency, max_attempts=settings.stripe_event_max_attempts
+            db, app.state.stripe, concurrency=settings.stripe_event_concurrency, max_attempts=settings.stripe_event_max_attempts,
+            lease_s=2 * call_s + 5,
         )
         app.state.stripe_tasks = StripeTaskRunner(
-            db, app.state.stripe, poll_interval_s=settings.stripe_tasks_interval_s, max_attempts=settings.stripe_task_max_attempts
+            db, app.state.stripe, poll_interval_s=settings.stripe_tasks_interval_s, max_attempts=settings.stripe_task_max_attempts,
+            lease_s=2 * call_s + 5,
         )
         supervise(app, "stripe-events", app.state.stripe_events.run())
         supervise(app, "stripe-tasks", app.state.stripe_tasks.run())

@@ -46,13 +46,13 @@ KINDS: dict[str, Work] = {
 class StripeTaskRunner:
     def __init__(
         self, db: Database, client: stripe.StripeClient, *, poll_interval_s: float = 1.0, batch: int = 20, concurrency: int = 4,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_attempts: int = MAX_ATTEMPTS, lease_s: float = 60.0,
     ) -> None:
         self.db = db
         self.client = client
         self.queue = WorkQueue(
             queue.QUEUE, db, StripeTask, handle=self.do, batch=batch, concurrency=concurrency, poll_interval_s=poll_interval_s,
-            max_attempts=max_attempts, backoff=Backoff(base_s=2, cap_s=MAX_BACKOFF_S), order_by="created_at",
+            max_attempts=max_attempts, backoff=Backoff(base_s=2, cap_s=MAX_BACKOFF_S), order_by="created_at", lease_s=lease_s,
         )
 
     def wake(self) -> None:

@@ -57,7 +57,7 @@ class StripeEventProcessor:
 
     def __init__(
         self, db: Database, client: stripe.StripeClient, *, concurrency: int = 8, batch: int = 20, poll_interval_s: float = 2.0,
-        pace_s: float = 0.05, max_attempts: int = MAX_ATTEMPTS,
+        pace_s: float = 0.05, max_attempts: int = MAX_ATTEMPTS, lease_s: float = 30.0,
     ) -> None:
         self.db = db
         self.client = client
@@ -65,7 +65,7 @@ class StripeEventProcessor:
         self._stripe_calls = asyncio.Semaphore(2 * concurrency)
         self.queue = WorkQueue(
             QUEUE, db, StripeEvent, handle_batch=self.process, batch=batch, concurrency=concurrency,
-            poll_interval_s=poll_interval_s, pace_s=pace_s, max_attempts=max_attempts, backoff=Backoff(base_s=2, cap_s=600),
+            poll_interval_s=poll_interval_s, pace_s=pace_s, max_attempts=max_attempts, backoff=Backoff(base_s=2, cap_s=600), lease_s=lease_s,
             order_by="received_at", done_at="processed_at",
         )
 
