@@ -1,10 +1,10 @@
 """One queue for background work stored in a service's own table: claim, lease, back-off, dead
 status and wake, the same for every kind of work (Stripe events, Stripe tasks, SMS to send, …).
 
-Nothing here holds a database transaction or a pooled connection while the work runs: an item is
-claimed in a short transaction (committed at once), the work function runs with no connection
-held (it opens its own short transactions before and after its outside call), and its result is
-recorded in another short statement. Nothing gives up silently: an item that keeps failing ends
+Nothing here holds a database transaction or a pooled connection while the work runs: items are
+claimed in one statement (`FOR UPDATE SKIP LOCKED`, committed as it runs), the work function
+runs with no connection held (it opens its own short transactions before and after its outside
+call), and the results are recorded in another single statement. Nothing gives up silently: an item that keeps failing ends
 `dead`, logged at ERROR, where an operator can list it and retry it by hand.
 
 How to use it
@@ -42,7 +42,8 @@ How to use it
    exception}` for each, so one transaction can cover them all. It may mark the items it did
    done inside that same transaction (`await queue.mark_done(session, items)`, then
    `ALREADY_DONE` for them): their effects and their done marks then commit together, with no
-   statement after.
+   statement after. `pace_s` spaces rounds while work keeps coming (see `WorkLoop`), so a steady
+   stream makes full batches rather than one transaction per item.
 
 4. Operators: `await queue.retry(id)` puts a `dead` (or waiting) item back to `pending`, due now,
    with its attempts counted from 0 again (a full round of retries; its `last_error` stays until
@@ -155,9 +156,7 @@ class WorkQueue(Generic[T]):
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.clock = clock
-        self._order = getattr(model, order_by)
         self._order_by = order_by
-        self._done_at = done_at
         table = model.__table__  # type: ignore[attr-defined]
         self._claim = Statement(_claim_sql(table.name, order_by))
         record = _record_sql(table.name, done_at, "outcome" in table.c)

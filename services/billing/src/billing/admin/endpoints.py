@@ -15,7 +15,7 @@ from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.errors import Conflict, NotFound
 from settle_kit.pagination import Page, Pagination, paginate
 from settle_kit.service import UoW
-from settle_kit.work_queue import DEAD, DONE, PENDING, RUNNING, WorkQueue
+from settle_kit.work_queue import DONE, STATUS_GROUPS, WorkQueue
 
 from billing.admin.schemas import EventStatus, StripeEventOut, StripeTaskOut, TaskStatus
 from billing.stripe_tasks.models import StripeTask
@@ -23,7 +23,8 @@ from billing.webhooks.models import StripeEvent
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
-_STATUSES = {"failed": (DEAD,), "pending": (PENDING, RUNNING), "processed": (DONE,), "done": (DONE,)}
+# An event that went through is `processed` (as API.md names it), a task `done`.
+_STATUSES = {**STATUS_GROUPS, "processed": STATUS_GROUPS["done"]}
 
 
 @router.get("/stripe-events", response_model=Page[StripeEventOut])
