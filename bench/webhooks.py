@@ -219,7 +219,9 @@ def main() -> None:
     args = parser.parse_args()
     postgres_url()
     tps = pgbench_tps()
-    platform = start_platform({"LOG_LEVEL": "WARNING"}, stripe_webhooks=False)
+    # Rate limits raised: the load comes from one caller (and one address) on purpose.
+    platform = start_platform({"LOG_LEVEL": "WARNING", "GATEWAY_RATE_LIMIT": "1000000/second", "GATEWAY_RATE_LIMIT_BY_ADDRESS": "1000000/second"},
+                              stripe_webhooks=False)
     try:
         asyncio.run(run(platform, args.events, args.rate, args.seconds))
         if args.stripe_latency:

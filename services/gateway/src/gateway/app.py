@@ -27,6 +27,7 @@ from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tra
 from gateway import openapi, proxy
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
+from gateway.ratelimit import RateLimits
 from gateway.readiness import service_readiness
 
 KEEPALIVE_S = 10.0
@@ -40,8 +41,12 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     configure_tracing(settings.service_name, settings.otel_traces_exporter)
     traced = exported(settings.otel_traces_exporter)
     upstreams = settings.upstreams()
+    limits = RateLimits(
+        per_caller=settings.rate_limit, per_address=settings.rate_limit_by_address, storage=settings.rate_limit_storage_uri
+    )
     forwarder = proxy.Forwarder(
-        upstreams, jwt_secret=settings.jwt_secret.get_secret_value(), max_body=settings.max_body_bytes, traced=traced
+        upstreams, jwt_secret=settings.jwt_secret.get_secret_value(), max_body=settings.max_body_bytes, traced=traced,
+        limits=limits,
     )
 
     @asynccontextmanager
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     app.state.settings = settings
     app.state.openapi_cache = None
+    app.state.rate_limits = limits
     install_problem_handlers(app)
     app.include_router(dev_tokens)
 

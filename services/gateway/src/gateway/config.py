@@ -18,6 +18,10 @@ class Settings(ServiceSettings):
     connect_timeout_s: float = 2.0
     upstream_timeout_s: float = Field(10.0, description="Longest wait for an upstream's answer")
     max_body_bytes: int = 1_048_576
+    # `limits` notation; several limits separated by `;`, all applied (gateway/ratelimit.py).
+    rate_limit: str = Field("200/second;1000/10 seconds", description="Per caller (token subject)")
+    rate_limit_by_address: str = Field("200/second;1000/10 seconds", description="Per client address, where there is no token")
+    rate_limit_storage_uri: str | None = Field(None, description="A shared store (redis://host:6379); memory when unset")
 
     def upstreams(self) -> dict[str, str]:
         return {

@@ -26,6 +26,7 @@ class TokenOut(BaseModel):
 @router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
 async def create_dev_token(body: TokenRequest, request: Request) -> TokenOut:
     settings = request.app.state.settings
+    await request.app.state.rate_limits.check_address(request.client.host if request.client else "unknown")
     if not settings.is_development:
         raise NotFound("Not found.")
     token, expires_at = mint_token(settings.jwt_secret.get_secret_value(), body.user_id, body.role)

@@ -39,6 +39,7 @@ from settle_kit.errors import (
 )
 
 from gateway import routes
+from gateway.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,17 @@ def create_session(*, connect_timeout_s: float, upstream_timeout_s: float, keepa
     )
 
 
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
 class Forwarder:
     """The ASGI app for every public path the gateway does not answer itself."""
 
-    def __init__(self, upstreams: dict[str, str], *, jwt_secret: str, max_body: int, traced: bool) -> None:
+    def __init__(self, upstreams: dict[str, str], *, jwt_secret: str, max_body: int, traced: bool, limits: RateLimits) -> None:
         self.upstreams = upstreams
+        self.limits = limits
         self.jwt_secret = jwt_secret
         self.max_body = max_body
         self.dropped_request = _DROPPED | _TRACE_CONTEXT if traced else _DROPPED
@@ -99,11 +106,13 @@ class Forwarder:
                 authorization = value.decode("latin-1")
             if name not in self.dropped_request:
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
-        if not routes.is_public(path):
+        if routes.is_public(path):
+            await self.limits.check_address(client_address(scope))
+        else:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("A bearer token is required.", code="missing_token")
-            verify_token(self.jwt_secret, token)
+            await self.limits.check_caller(verify_token(self.jwt_secret, token).user_id)
         body = await self._body(receive)
         headers.append(("x-request-id", context.request_id.get() or ""))
         if scope.get("client"):
