@@ -5,7 +5,11 @@ has nothing to validate (each service validates its own input and verifies the t
 FastAPI's routing, dependency and middleware layers were most of the gateway's CPU per request.
 
 An upstream that refuses connections gives 503, one that is too slow 504, one that breaks the
-exchange 502: a caller always gets an answer within the configured timeouts.
+exchange 502: a caller always gets an answer within the configured timeouts. A request is
+forwarded only once its body is whole (bounded by the body limit): a caller that goes away
+mid-upload is dropped, never passed on truncated. Answers are streamed as they come (Server-Sent
+Events, downloads), except small ones of known length, which are read whole and sent in one go.
+Hop-by-hop headers, and those a `Connection:` header names, stop here in both directions.
 
 The forwarding client is aiohttp's: its connection pool hands out a free connection in constant
 time, where httpx's checks every pooled connection on every request. When traces are exported,
@@ -43,27 +47,48 @@ from gateway.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
 
-# RFC 9110 hop-by-hop headers, those the client recomputes, and those the gateway sets itself
-# (the request id in both directions, the caller's address), so a caller cannot forge them.
-_DROPPED = frozenset({
-    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
-    b"transfer-encoding", b"upgrade", b"host", b"content-length", b"x-request-id", b"x-forwarded-for",
+# RFC 9110 hop-by-hop headers (§7.6.1), and those named in `Connection:` as well (per message).
+_HOP_BY_HOP = frozenset({
+    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection", b"te",
+    b"trailer", b"transfer-encoding", b"upgrade",
 })
+# Also dropped from requests: those the client recomputes, and those the gateway sets itself (the
+# request id in both directions, the caller's address), so a caller cannot forge them.
+_DROPPED = _HOP_BY_HOP | {b"host", b"content-length", b"x-request-id", b"x-forwarded-for"}
 # The gateway's own server writes `date` and `server` into every response: the service's copies
-# would make a second of each (Date is a single-valued field, RFC 9110 §6.6.1).
-_DROPPED_RESPONSE = frozenset(h.decode() for h in _DROPPED) | {"date", "server"}
+# would make a second of each (Date is a single-valued field, RFC 9110 §6.6.1). Content-Length
+# is set again from the body when the body is read whole, and passed on when it is streamed.
+_DROPPED_RESPONSE = _HOP_BY_HOP | {b"x-request-id", b"date", b"server", b"content-length"}
 # Replaced by the gateway's outgoing span's context when traces are exported.
 _TRACE_CONTEXT = frozenset({b"traceparent", b"tracestate"})
+# An answer up to this size with a known length is read whole and sent in one message (most API
+# answers); anything else (downloads, Server-Sent Events) is streamed chunk by chunk as it comes.
+_WHOLE_BODY_MAX = 64 * 1024
 
 
 def create_session(*, connect_timeout_s: float, upstream_timeout_s: float, keepalive_s: float, traced: bool) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(limit=200, keepalive_timeout=keepalive_s, enable_cleanup_closed=True)
-    timeout = aiohttp.ClientTimeout(total=upstream_timeout_s + connect_timeout_s, sock_connect=connect_timeout_s, sock_read=upstream_timeout_s)
+    # No total: a download or an event stream lasts as long as it lasts. sock_read bounds the wait
+    # for the answer and every silence within it (and stops while a slow client holds us back).
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s, sock_read=upstream_timeout_s)
     # No cookie jar: the gateway must never carry one caller's cookies to another.
     return aiohttp.ClientSession(
         connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
         trace_configs=[create_trace_config()] if traced else None, skip_auto_headers=("User-Agent",),
     )
+
+
+class ClientDisconnected(Exception):
+    """The caller went away before its request was whole: nothing is forwarded or answered."""
+
+
+def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
+    """The header names a message's `Connection:` fields declare hop-by-hop (RFC 9110 §7.6.1)."""
+    named: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            named.update(token.strip().lower() for token in value.split(b",") if token.strip())
+    return named
 
 
 def client_address(scope: Scope) -> str:
@@ -84,27 +109,30 @@ class Forwarder:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            status, headers, content = await self.forward(scope, receive)
+            upstream, service = await self.forward(scope, receive)
+        except ClientDisconnected:
+            return
         except Exception as exc:
-            if not isinstance(exc, ProblemError):
-                log.exception("unhandled error", exc_info=exc)
-            error = exc if isinstance(exc, ProblemError) else ProblemError("An unexpected error occurred.")
-            status, content = error.status, json.dumps(error.body(scope["path"])).encode()
-            headers = [(b"content-type", PROBLEM_JSON.encode()), *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]
-        await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(content)).encode())]})
-        await send({"type": "http.response.body", "body": content})
+            await self._problem(scope, send, exc)
+            return
+        try:
+            await self.relay(upstream, service, receive, send)
+        finally:
+            upstream.release()
 
-    async def forward(self, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    async def forward(self, scope: Scope, receive: Receive) -> tuple[aiohttp.ClientResponse, str]:
+        """Sends the request on and returns the upstream's answer, its head read and its body not."""
         path = scope["path"]
         service = routes.service_for(path)
         if service is None:
             raise NotFound(f"No endpoint at {path}.")
+        connection_named = _connection_tokens(scope["headers"])
         headers: list[tuple[str, str]] = []  # a list: a header sent twice is forwarded twice
         authorization = ""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
-            if name not in self.dropped_request:
+            if name not in self.dropped_request and name not in connection_named:
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
         if routes.is_public(path):
             await self.limits.check_address(client_address(scope))
@@ -121,21 +149,63 @@ class Forwarder:
         if scope["query_string"]:
             url += "?" + scope["query_string"].decode("latin-1")
         try:
-            async with self.session.request(scope["method"], URL(url, encoded=True), data=body, headers=headers,
-                                            allow_redirects=False) as upstream:
-                content = await upstream.read()
-                status = upstream.status
-                response_headers = [
-                    (k.lower().encode("latin-1"), v.encode("latin-1"))
-                    for k, v in upstream.headers.items() if k.lower() not in _DROPPED_RESPONSE
-                ]
+            upstream = await self.session.request(scope["method"], URL(url, encoded=True), data=body, headers=headers,
+                                                  allow_redirects=False)
         except aiohttp.ClientConnectorError:
             raise ServiceUnavailable(f"The {service} service is not reachable.", code="upstream_unavailable") from None
-        except (TimeoutError, asyncio.TimeoutError):
-            raise GatewayTimeout(f"The {service} service did not answer in time.", code="upstream_timeout") from None
-        except aiohttp.ClientError as exc:
-            raise BadGateway(f"The {service} service gave a broken answer ({type(exc).__name__}).", code="upstream_error") from None
-        return status, response_headers, content
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _upstream_failure(service, exc) from None
+        return upstream, service
+
+    async def relay(self, upstream: aiohttp.ClientResponse, service: str, receive: Receive, send: Send) -> None:
+        """Passes the answer on: read whole and sent at once when it is small and of known length,
+        else streamed chunk by chunk as it comes (never more than a chunk held here), until the
+        upstream ends it or the caller goes away."""
+        named = _connection_tokens(upstream.raw_headers)
+        headers = [(k.lower(), v) for k, v in upstream.raw_headers if k.lower() not in _DROPPED_RESPONSE and k.lower() not in named]
+        length = upstream.content_length
+        if length is not None and length <= _WHOLE_BODY_MAX:
+            try:
+                content = await upstream.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                await self._problem({"path": upstream.url.path}, send, _upstream_failure(service, exc))
+                return
+            await send({"type": "http.response.start", "status": upstream.status,
+                        "headers": [*headers, (b"content-length", str(len(content)).encode())]})
+            await send({"type": "http.response.body", "body": content})
+            return
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
+        streaming = asyncio.ensure_future(self._stream(upstream, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((streaming, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not streaming.done():  # the caller went away: stop reading, drop the connection
+                streaming.cancel()
+                upstream.close()
+        if not streaming.cancelled() and streaming.exception() is not None:
+            # Too late for a problem: the head is sent. Closing the connection tells the caller the
+            # answer is incomplete, where ending it normally would pass a truncated body as whole.
+            upstream.close()
+            raise UpstreamBroke(f"{service} broke off its answer") from streaming.exception()
+
+    async def _stream(self, upstream: aiohttp.ClientResponse, send: Send) -> None:
+        while chunk := await upstream.content.readany():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _problem(self, scope: Scope, send: Send, exc: Exception) -> None:
+        if not isinstance(exc, ProblemError):
+            log.exception("unhandled error", exc_info=exc)
+        error = exc if isinstance(exc, ProblemError) else ProblemError("An unexpected error occurred.")
+        content = json.dumps(error.body(scope["path"])).encode()
+        headers = [(b"content-type", PROBLEM_JSON.encode()), *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
+                   (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
     async def _body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -143,7 +213,8 @@ class Forwarder:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # Forwarding what came would hand the service a truncated body as if it were whole.
+                raise ClientDisconnected
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
@@ -152,3 +223,18 @@ class Forwarder:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+class UpstreamBroke(Exception):
+    """An upstream broke off an answer whose head was already passed on."""
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _upstream_failure(service: str, exc: Exception) -> ProblemError:
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp's timeouts are ClientErrors too
+        return GatewayTimeout(f"The {service} service did not answer in time.", code="upstream_timeout")
+    return BadGateway(f"The {service} service gave a broken answer ({type(exc).__name__}).", code="upstream_error")
