@@ -63,6 +63,15 @@ class Upstream:
 
             return StreamingResponse(stream(), media_type="text/event-stream")
 
+        @app.get("/v1/conversations/c3/events")
+        async def quiet():
+            async def stream():
+                yield b"event: a\ndata: 1\n\n"
+                await asyncio.sleep(1)  # longer than the test gateway's upstream timeout
+                yield b"event: b\ndata: 2\n\n"
+
+            return StreamingResponse(stream(), media_type="text/event-stream")
+
         @app.get("/v1/messages/big")
         async def big():
             return Response(BIG, media_type="application/octet-stream")
@@ -154,6 +163,16 @@ def test_a_caller_leaving_a_stream_ends_it_upstream(upstream, gateway_url):
     while not upstream.stream_ended.is_set():
         assert time.monotonic() < deadline, "the gateway kept reading a stream nobody listens to"
         time.sleep(0.05)
+
+
+def test_an_event_stream_may_be_quiet_longer_than_the_upstream_timeout(upstream):
+    settings = Settings(jwt_secret=SECRET, messaging_url=upstream.url, bookings_url=upstream.url, billing_url=upstream.url,
+                        notifications_url=upstream.url, upstream_timeout_s=0.3)
+    with serve_in_thread(create_app(settings)) as url:
+        headers = {**auth(), "Accept": "text/event-stream"}
+        with httpx.stream("GET", url + "/v1/conversations/c3/events", headers=headers, timeout=5) as response:
+            body = b"".join(response.iter_raw())
+    assert b"data: 2" in body
 
 
 def test_a_large_answer_arrives_whole_with_its_length(upstream, gateway_url):

@@ -129,9 +129,12 @@ class Forwarder:
         connection_named = _connection_tokens(scope["headers"])
         headers: list[tuple[str, str]] = []  # a list: a header sent twice is forwarded twice
         authorization = ""
+        event_stream = False
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
+            elif name == b"accept" and b"text/event-stream" in value:
+                event_stream = True
             if name not in self.dropped_request and name not in connection_named:
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
         if routes.is_public(path):
@@ -149,8 +152,15 @@ class Forwarder:
         if scope["query_string"]:
             url += "?" + scope["query_string"].decode("latin-1")
         try:
-            upstream = await self.session.request(scope["method"], URL(url, encoded=True), data=body, headers=headers,
-                                                  allow_redirects=False)
+            options = {"timeout": aiohttp.ClientTimeout(sock_connect=self.session.timeout.sock_connect)} if event_stream else {}
+            request = self.session.request(scope["method"], URL(url, encoded=True), data=body, headers=headers,
+                                           allow_redirects=False, **options)
+            if event_stream:
+                # Silence between events is normal: only the wait for the answer's head is bounded.
+                async with asyncio.timeout(self.session.timeout.sock_read):
+                    upstream = await request
+            else:
+                upstream = await request
         except aiohttp.ClientConnectorError:
             raise ServiceUnavailable(f"The {service} service is not reachable.", code="upstream_unavailable") from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
