@@ -81,7 +81,8 @@ class Platform:
                     raise RuntimeError(f"{name} exited ({process.returncode}); see {self.log_dir / name}.log")
             try:
                 last = httpx.get(url + "/readyz", timeout=2)
-                if last.status_code == 200:
+                # The gateway answers 200 while it can serve; its body says whether every service is ready.
+                if last.status_code == 200 and last.json().get("status") == "ready":
                     return
             except httpx.HTTPError as exc:
                 last = exc

@@ -28,7 +28,7 @@ from gateway import openapi, proxy
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.ratelimit import RateLimits
-from gateway.readiness import service_readiness
+from gateway.readiness import readiness_report, service_readiness
 
 KEEPALIVE_S = 10.0
 # Public paths the gateway answers itself rather than forwarding.
@@ -80,9 +80,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        report = await service_readiness(request.app.state.client, upstreams)
-        ready = all(r["status"] == "ready" for r in report.values())
-        return JSONResponse({"status": "ready" if ready else "unready", "services": report}, status_code=200 if ready else 503)
+        services = await service_readiness(request.app.state.client, upstreams, settings.readiness_timeout_s)
+        return JSONResponse(readiness_report(services))  # 200: see gateway/readiness.py
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request) -> JSONResponse:

@@ -18,6 +18,7 @@ class Settings(ServiceSettings):
     connect_timeout_s: float = 2.0
     upstream_timeout_s: float = Field(10.0, description="Longest wait for an upstream's answer")
     max_body_bytes: int = 1_048_576
+    readiness_timeout_s: float = Field(1.0, description="Longest wait for one service's /readyz in the gateway's")
     # `limits` notation; several limits separated by `;`, all applied (gateway/ratelimit.py).
     rate_limit: str = Field("200/second;1000/10 seconds", description="Per caller (token subject)")
     rate_limit_by_address: str = Field("200/second;1000/10 seconds", description="Per client address, where there is no token")
