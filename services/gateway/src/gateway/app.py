@@ -14,7 +14,6 @@ import httpx
 from fastapi import FastAPI, Request
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -24,7 +23,7 @@ from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.service import freeze_startup_objects
 from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
-from gateway import openapi, proxy
+from gateway import docs, openapi, proxy
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.ratelimit import RateLimits
@@ -95,9 +94,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             return JSONResponse(merged)
         return JSONResponse(app.state.openapi_cache)
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs():
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Settle API")
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_URL, docs.ASSETS)
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
