@@ -53,7 +53,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Uvicorn's access log repeats what the request span already records.
+    # Requests are logged once, by the kit's middleware (settle.access); uvicorn's access log would
+    # repeat each without the user or request id (serve.py also turns it off).
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []

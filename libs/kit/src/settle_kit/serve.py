@@ -17,6 +17,7 @@ def serve(app_factory: str, settings: ServiceSettings) -> None:
         host=settings.host,
         port=settings.port,
         log_config=None,  # our structured logging is configured by the app
+        access_log=False,  # the kit's middleware logs each request once, with its user and request id
         proxy_headers=False,
         timeout_graceful_shutdown=10,
         # Longer than the gateway keeps idle connections (gateway/app.py KEEPALIVE_S), so the

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         else:
             await app(scope, receive, send)
 
-    gateway: ASGIApp = RequestIdMiddleware(dispatch)
+    gateway: ASGIApp = RequestIdMiddleware(dispatch, jwt_secret=settings.jwt_secret.get_secret_value())
     if traced:
         gateway = OpenTelemetryMiddleware(gateway, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"])
     return gateway
