@@ -193,3 +193,14 @@ def test_a_body_over_the_limit_gets_a_413_problem_and_is_not_forwarded(upstream)
         assert response.status_code == 413
         assert response.json()["code"] == "payload_too_large"
         assert client.post("/v1/projects", json={"title": "short"}, headers=auth()).status_code == 200
+
+
+def test_the_onboarding_pages_answer_readable_html_with_the_deployments_words(upstream):
+    with gateway(upstream, onboarding_return_text="Welcome back <3") as client:
+        returned = client.get("/payouts/onboarding/return?account=acct_1")
+        refresh = client.get("/payouts/onboarding/refresh")
+    assert returned.status_code == 200
+    assert returned.headers["content-type"].startswith("text/html")
+    assert "Welcome back &lt;3" in returned.text
+    assert refresh.status_code == 200
+    assert "expired" in refresh.text

@@ -23,7 +23,7 @@ from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.service import freeze_startup_objects
 from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
-from gateway import docs, openapi, proxy
+from gateway import docs, onboarding, openapi, proxy
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.ratelimit import RateLimits
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         return JSONResponse(app.state.openapi_cache)
 
     app.include_router(docs.router)
+    app.include_router(onboarding.router)
     app.mount(docs.ASSETS_URL, docs.ASSETS)
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:

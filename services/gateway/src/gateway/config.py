@@ -18,6 +18,15 @@ class Settings(ServiceSettings):
     connect_timeout_s: float = 2.0
     upstream_timeout_s: float = Field(10.0, description="Longest wait for an upstream's answer")
     max_body_bytes: int = 1_048_576
+    # The pages Stripe sends an expert to after Connect onboarding (gateway/onboarding.py).
+    onboarding_return_text: str = (
+        "Thank you: your details went to Stripe. Payouts start once Stripe has verified them; "
+        "you can close this page and go back to the app."
+    )
+    onboarding_refresh_text: str = (
+        "This onboarding link has expired or was already used. Go back to the app and open "
+        "payout setup again to get a new link."
+    )
     readiness_timeout_s: float = Field(1.0, description="Longest wait for one service's /readyz in the gateway's")
     # `limits` notation; several limits separated by `;`, all applied (gateway/ratelimit.py).
     rate_limit: str = Field("200/second;1000/10 seconds", description="Per caller (token subject)")
