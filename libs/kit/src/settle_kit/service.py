@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
+from settle_kit import openapi
 from settle_kit.bus.runtime import Bus
 from settle_kit.bus.subscriptions import Subscriptions
 from settle_kit.bus.uow import UnitOfWork
@@ -108,6 +109,7 @@ def create_service_app(
     app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     instrument_app(app, settings.otel_traces_exporter)
     return app
 

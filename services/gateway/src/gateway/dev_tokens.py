@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from settle_kit.auth import Role, mint_token
 from settle_kit.errors import NotFound
+from settle_kit.openapi import problems
 from settle_kit.schemas import UserId
 
 router = APIRouter(tags=["development"])
@@ -23,7 +24,7 @@ class TokenOut(BaseModel):
     expires_at: datetime
 
 
-@router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut)
+@router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut, responses=problems(404))
 async def create_dev_token(body: TokenRequest, request: Request) -> TokenOut:
     settings = request.app.state.settings
     await request.app.state.rate_limits.check_address(request.client.host if request.client else "unknown")

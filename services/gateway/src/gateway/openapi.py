@@ -1,7 +1,9 @@
 """One OpenAPI document for the whole public API, merged from the services' own documents.
 
-Only `/v1/*` paths are taken. Component schemas that two services name alike but define
-differently are renamed `<service>_<Name>` in the merged document.
+Only the paths the gateway routes to a service are taken from its document, with the schemas
+they use (internal operations and their schemas stay out). Every operation also lists what the
+gateway itself may answer (429, 413, 502, 503, 504). Component schemas that two services name
+alike but define differently would be renamed `<service>_<Name>`; a test keeps there being none.
 """
 
 from __future__ import annotations
@@ -12,6 +14,13 @@ import json
 from typing import Any
 
 import httpx
+
+from settle_kit.openapi import contract, problem_response
+
+from gateway import routes
+
+_SCHEMA_REF = "#/components/schemas/"
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 async def fetch_documents(client: httpx.AsyncClient, upstreams: dict[str, str]) -> dict[str, dict | None]:
@@ -28,27 +37,69 @@ async def fetch_documents(client: httpx.AsyncClient, upstreams: dict[str, str]) 
 
 
 def merge(own: dict[str, Any], documents: dict[str, dict | None]) -> dict[str, Any]:
-    merged = copy.deepcopy(own)
+    merged = contract(copy.deepcopy(own))
     merged.setdefault("paths", {})
-    schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+    for item in merged["paths"].values():
+        for method, operation in item.items():
+            if method in _METHODS:
+                operation["responses"].setdefault("429", problem_response(429))
+    schemas = merged["components"]["schemas"]
     merged["components"].setdefault("securitySchemes", {})
     missing = []
     for service, document in sorted(documents.items()):
         if document is None:
             missing.append(service)
             continue
-        document = _rename_conflicts(service, document, schemas)
-        for path, item in document.get("paths", {}).items():
-            if path.startswith("/v1/"):
-                for operation in item.values():
-                    if isinstance(operation, dict):
-                        operation.setdefault("tags", [service])
-                merged["paths"][path] = item
-        schemas.update(document.get("components", {}).get("schemas", {}))
-        merged["components"]["securitySchemes"].update(document.get("components", {}).get("securitySchemes", {}))
+        document = _rename_conflicts(service, public_part(service, document), schemas)
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                if method in _METHODS:
+                    operation.setdefault("tags", [service])
+                    _gateway_problems(operation)
+            merged["paths"][path] = item
+        schemas.update(document["components"]["schemas"])
+        merged["components"]["securitySchemes"].update(document["components"].get("securitySchemes", {}))
     if missing:
         merged["info"]["x-missing-services"] = missing
     return merged
+
+
+def public_part(service: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The operations the gateway routes to `service` (internal ones, `/internal/...`, are not
+    routed), and only the schemas they use: an internal operation's schemas stay out of sight."""
+    paths = {path: item for path, item in document.get("paths", {}).items() if routes.service_for(path) == service}
+    every = document.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    pending = _refs(paths)
+    while pending:
+        name = pending.pop()
+        if name not in used and name in every:
+            used.add(name)
+            pending |= _refs(every[name])
+    components = {**document.get("components", {}), "schemas": {name: every[name] for name in sorted(used)}}
+    return copy.deepcopy({**document, "paths": paths, "components": components})
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
+            found.add(ref[len(_SCHEMA_REF):])
+        for value in node.values():
+            found |= _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _refs(value)
+    return found
+
+
+def _gateway_problems(operation: dict[str, Any]) -> None:
+    """What the gateway itself may answer for any operation it forwards."""
+    responses = operation.setdefault("responses", {})
+    statuses = [429, 502, 503, 504] + ([413] if "requestBody" in operation else [])
+    for status in statuses:
+        responses.setdefault(str(status), problem_response(status))
 
 
 def _rename_conflicts(service: str, document: dict, existing: dict) -> dict:

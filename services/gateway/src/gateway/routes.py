@@ -7,6 +7,8 @@ ROUTES: dict[str, str] = {
     "/v1/projects": "messaging",
     "/v1/conversations": "messaging",
     "/v1/messages": "messaging",
+    "/v1/attachments": "messaging",
+    "/v1/message-purchases": "messaging",
     "/v1/payments": "billing",
     "/v1/webhooks/stripe": "billing",
     "/v1/credit-packages": "billing",
@@ -23,6 +25,7 @@ ROUTES: dict[str, str] = {
     "/v1/admin/payouts": "bookings",
     "/v1/admin/metrics": "bookings",
     "/v1/me/contact": "notifications",
+    "/v1/sms": "notifications",
     "/v1/webhooks/twilio": "notifications",
 }
 

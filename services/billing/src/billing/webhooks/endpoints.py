@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from settle_kit.db import Statement
 from settle_kit.errors import BadRequest
 from settle_kit.models import utcnow
+from settle_kit.openapi import problems, raw_body
 from settle_kit.service import Db
 
 router = APIRouter(tags=["webhooks"])
@@ -25,7 +26,8 @@ _STORE = Statement(
 )
 
 
-@router.post("/v1/webhooks/stripe", status_code=200)
+@router.post("/v1/webhooks/stripe", status_code=200, responses=problems(400), openapi_extra=raw_body(
+    "application/json", signature_header="Stripe-Signature", description="A Stripe event, exactly as Stripe sent it"))
 async def receive_stripe_event(request: Request, db: Db) -> dict:
     payload = await request.body()
     signature = request.headers.get("stripe-signature")
