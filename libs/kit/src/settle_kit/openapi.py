@@ -5,8 +5,8 @@ On top of what FastAPI derives from the endpoints:
 
 - every error is `application/problem+json` with one `Problem` schema (FastAPI's
   `HTTPValidationError` is gone), and every operation lists the errors it can answer by what it
-  is: 401 and 403 when it needs a token, 404 when its path names something, 422 when it takes
-  input, 409 when it changes state, 503 always (a dependency, Stripe or the database, away). An
+  is: 401 and 403 when it needs a token, 404 and 422 when it takes input (an id in the path or
+  the body may name something missing or not the caller's), 400 when it takes a body, 409 when it changes state, 503 always (a dependency, Stripe or the database, away). An
   endpoint adds what only it answers with `responses=problems(402)`. The gateway adds what it
   answers itself (413, 429, 502, 504). `code` is a snake_case string: codes are raised across
   the services' code as strings, so no fixed set exists to enumerate without listing them twice;
@@ -105,10 +105,11 @@ def _describe_errors(method: str, operation: dict[str, Any], shared_parameters: 
     statuses = {503}
     if operation.get("security"):
         statuses |= {401, 403}
-    if any(p.get("in") == "path" for p in parameters):
-        statuses.add(404)
     if parameters or "requestBody" in operation:
-        statuses.add(422)
+        # An id in the path or the body may name something missing or not the caller's to see.
+        statuses |= {404, 422}
+    if "requestBody" in operation:
+        statuses.add(400)  # a body that cannot be read at all (not UTF-8): FastAPI's own refusal
     if method in _WRITES:
         statuses.add(409)
     for status in sorted(statuses):

@@ -7,6 +7,7 @@ from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.auth import CurrentPrincipal, Principal, require_role
 from settle_kit.errors import Forbidden
 from settle_kit.models import new_id
+from settle_kit.openapi import problems
 from settle_kit.pagination import Page, Pagination, paginate
 from settle_kit.schemas import UserId
 from settle_kit.service import Db, UoW
@@ -125,12 +126,13 @@ async def list_transactions(
     return {"data": found, "has_more": has_more}
 
 
-@router.post("/v1/balance/debits", status_code=status.HTTP_201_CREATED, response_model=EntryOut)
+@router.post("/v1/balance/debits", status_code=status.HTTP_201_CREATED, response_model=EntryOut, responses=problems(402))
 async def debit_credits(body: DebitCreate, caller: ServiceOrAdmin, db: Db, key: idempotency.IdempotencyKeyHeader = None):
     return await debits.debit(db, caller, key, body)
 
 
-@router.post("/v1/admin/balance-adjustments", status_code=status.HTTP_201_CREATED, response_model=EntryOut)
+@router.post("/v1/admin/balance-adjustments", status_code=status.HTTP_201_CREATED, response_model=EntryOut,
+             responses=problems(402))
 async def adjust_balance(body: AdjustmentCreate, admin: Admin, uow: UoW, key: idempotency.IdempotencyKeyHeader = None):
     request = await idempotency.begin(uow, admin, key, "POST /v1/admin/balance-adjustments", body)
     if request.replay:
