@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import requests
+from twilio.rest import Client
 from twilio.base.exceptions import TwilioRestException
 
 from twilio_sim.client import SimulatorHttpClient, base_url_http_client, rewrite_url
@@ -78,3 +80,12 @@ def test_adapter_refuses_retries():
         assert client.session.get_adapter(prefix + "127.0.0.1").max_retries.total == 0
     with pytest.raises(ValueError):
         SimulatorHttpClient("http://127.0.0.1:12112", max_retries=3)
+
+
+def test_slow_answer_switch_creates_the_message_before_answering(sim_url, account_sid, control):
+    control.slow_answers(1, seconds=3)
+    impatient = Client(account_sid, "any-token", http_client=base_url_http_client(sim_url, timeout=0.5))
+    with pytest.raises(requests.exceptions.ReadTimeout):  # the SDK gives up before the answer comes
+        send(impatient, body="created first")
+    assert [m["body"] for m in control.messages()] == ["created first"]
+    assert send(impatient, body="then at once").status == "queued"

@@ -135,6 +135,19 @@ async def server_errors(request: Request) -> JSONResponse:
     return JSONResponse(faults.as_dict())
 
 
+async def slow_answers(request: Request) -> JSONResponse:
+    """The next `count` sends are created at once but answered only after `seconds`."""
+    sim = _sim(request)
+    payload = await _payload(request)
+    faults = sim.store.faults
+    faults.slow_answer_sends = _int(payload, "count", 1)
+    try:
+        faults.slow_answer_s = float(payload.get("seconds", 30))
+    except (TypeError, ValueError):
+        raise HelperError(400, "seconds must be a number") from None
+    return JSONResponse(faults.as_dict())
+
+
 async def set_outcome(request: Request) -> JSONResponse:
     """Gives any recipient a delivery outcome, beyond the fixed outcome numbers."""
     payload = await _payload(request)
@@ -240,6 +253,7 @@ routes = [
     Route("/test_helpers/webhooks", list_webhooks, methods=["GET"]),
     Route("/test_helpers/rate_limit", rate_limit, methods=["POST"]),
     Route("/test_helpers/server_errors", server_errors, methods=["POST"]),
+    Route("/test_helpers/slow_answers", slow_answers, methods=["POST"]),
     Route("/test_helpers/outcomes", set_outcome, methods=["POST"]),
     Route("/test_helpers/settings", settings, methods=["GET", "POST"]),
     Route("/test_helpers/inbound", inbound, methods=["POST"]),

@@ -30,6 +30,10 @@ class SimulatorControl:
     def fail_next(self, count: int, status: int = 500, after_create: bool = False) -> dict:
         return self._post("/test_helpers/server_errors", {"count": count, "status": status, "after_create": after_create})
 
+    def slow_answers(self, count: int, seconds: float) -> dict:
+        """The next `count` sends create their message at once and answer after `seconds`."""
+        return self._post("/test_helpers/slow_answers", {"count": count, "seconds": seconds})
+
     def set_outcome(self, to: str, status: str, error_code: int | None = None) -> dict:
         return self._post("/test_helpers/outcomes", {"To": to, "Status": status, "ErrorCode": error_code})
 

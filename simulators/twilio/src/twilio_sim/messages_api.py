@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlencode, urlparse
@@ -100,6 +101,9 @@ async def create_message(request: Request) -> JSONResponse:
     sim.lifecycle.start(message)
     if fault:
         raise fault
+    if sim.store.faults.slow_answer_sends > 0:
+        sim.store.faults.slow_answer_sends -= 1
+        await asyncio.sleep(sim.store.faults.slow_answer_s)
     return JSONResponse(message.resource(), status_code=201)
 
 

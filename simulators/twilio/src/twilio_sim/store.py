@@ -114,6 +114,10 @@ class Faults:
     server_error_status: int = 500
     # True: the failed send still creates and delivers the message, as when Twilio's answer is lost.
     server_error_after_create: bool = False
+    # The next `slow_answer_sends` sends create the message (its lifecycle starts) and only answer
+    # after `slow_answer_s`: a client killed meanwhile never learns the sid it was given.
+    slow_answer_sends: int = 0
+    slow_answer_s: float = 0.0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
