@@ -2,7 +2,9 @@
 
 Each start gets fresh databases, its own bus namespace, free ports and a random JWT secret,
 runs `python -m <service>.migrate`, starts every service and the gateway, and waits for the
-gateway's `/readyz`. Logs go to one file per process.
+gateway's `/readyz`. Logs go to one file per process, in a temporary folder per platform
+(`log_dirs`); under pytest the plugin removes them after a run that passed and names them after
+one that failed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from settle_testing.broker import BusNamespace
 from settle_testing.infra import amqp_url
 
 SERVICES = ("billing", "bookings", "messaging", "notifications")
+
+# Every log folder a platform of this process made, oldest first.
+log_dirs: list[Path] = []
 
 
 def free_port() -> int:
@@ -145,6 +150,7 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
         namespace=namespace,
         log_dir=Path(tempfile.mkdtemp(prefix="settle-e2e-")),
     )
+    log_dirs.append(platform.log_dir)
     try:
         for service in SERVICES:
             subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=env, check=True, capture_output=True)

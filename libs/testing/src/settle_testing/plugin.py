@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from settle_testing import databases
+from settle_testing import databases, platform
 from settle_testing.broker import BusNamespace
 from settle_testing.infra import amqp_url, postgres_url
 
@@ -42,3 +43,19 @@ async def database_factory(pg_server_url: str) -> AsyncIterator:
     yield make
     for url in created:
         await databases.drop(url)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The platforms' log folders go once a run passed; after a failure they stay to be read."""
+    if exitstatus == 0 and not session.testsfailed:
+        for log_dir in platform.log_dirs:
+            shutil.rmtree(log_dir, ignore_errors=True)
+        platform.log_dirs.clear()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    kept = [d for d in platform.log_dirs if d.exists()]
+    if kept:
+        terminalreporter.write_sep("-", "logs of the platforms this run started")
+        for log_dir in kept:
+            terminalreporter.write_line(str(log_dir))
