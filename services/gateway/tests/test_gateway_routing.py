@@ -16,7 +16,7 @@ from settle_kit.telemetry import configure_tracing
 from settle_testing.platform import free_port
 from settle_testing.servers import serve_in_thread
 
-SECRET = "gateway-test-secret-gateway-test-secret"
+SECRET = "gateway-routing-tests-key-5Tq9Wm2Lx7Rb4Nc8Vz"  # production-grade: one test runs in production
 
 
 def upstream_app() -> FastAPI:

@@ -13,6 +13,13 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "settle-development-secret-change-me-0123456789"
+# Production refuses a JWT secret shorter than this (HS256's key should be at least as long as
+# its 32-byte hash) or with a word that marks a value as not a real secret.
+MIN_JWT_SECRET_BYTES = 32
+PLACEHOLDER_WORDS = (
+    "change", "placeholder", "example", "secret", "development", "replace", "dummy", "default",
+    "password", "sample", "insecure", "todo", "fixme",
+)
 
 Environment = Literal["development", "test", "production"]
 
@@ -68,9 +75,19 @@ class ServiceSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> ServiceSettings:
-        if self.env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-            raise ValueError("JWT_SECRET must be set to a real secret when SETTLE_ENV=production")
+    def _refuse_weak_secret_in_production(self) -> ServiceSettings:
+        if self.env == "production":
+            secret = self.jwt_secret.get_secret_value()
+            if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+                raise ValueError(
+                    f"JWT_SECRET is {len(secret.encode())} bytes: SETTLE_ENV=production needs at least "
+                    f"{MIN_JWT_SECRET_BYTES} random bytes (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if found := [word for word in PLACEHOLDER_WORDS if word in secret.lower()]:
+                raise ValueError(
+                    f"JWT_SECRET looks like a placeholder (contains {found[0]!r}): SETTLE_ENV=production needs a "
+                    "real random secret (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
         return self
 
     @property
