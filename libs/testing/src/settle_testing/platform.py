@@ -50,6 +50,7 @@ class Platform:
     namespace: BusNamespace
     log_dir: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    twilio_url: str = ""
 
     def token(self, user_id: str, role: Role = "user") -> str:
         return mint_token(self.env["JWT_SECRET"], user_id, role)[0]
@@ -120,7 +121,7 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
     webhook is lost, as when Stripe cannot reach us."""
     namespace = BusNamespace(amqp_url(), services=set(SERVICES), retry_delays_ms=[200, 1000])
     database_urls = {s: databases.unique_database_url(s) for s in SERVICES}
-    ports = {s: free_port() for s in (*SERVICES, "gateway", "stripe")}
+    ports = {s: free_port() for s in (*SERVICES, "gateway", "stripe", "twilio")}
     env = {
         **os.environ,
         "SETTLE_ENV": "development",
@@ -133,6 +134,11 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
         "STRIPE_API_BASE": f"http://127.0.0.1:{ports['stripe']}",
         "STRIPE_API_KEY": "sk_test_settle_e2e",
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
+        "TWILIO_API_BASE": f"http://127.0.0.1:{ports['twilio']}",
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        # Twilio's callbacks come through the gateway; a short call timeout keeps a dead sender's claim short.
+        "NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{ports['gateway']}",
+        "NOTIFICATIONS_TWILIO_TIMEOUT_S": "3",
     }
     for service in SERVICES:
         upper = service.upper()
@@ -140,11 +146,13 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
         env[f"{upper}_PORT"] = str(ports[service])
         env[f"GATEWAY_{upper}_URL"] = f"http://127.0.0.1:{ports[service]}"
     env["BOOKINGS_BILLING_URL"] = f"http://127.0.0.1:{ports['billing']}"
+    env["BILLING_MESSAGING_URL"] = f"http://127.0.0.1:{ports['messaging']}"
     env.update(extra_env or {})
     platform = Platform(
         env=env,
         gateway_url=f"http://127.0.0.1:{ports['gateway']}",
         stripe_url=f"http://127.0.0.1:{ports['stripe']}",
+        twilio_url=f"http://127.0.0.1:{ports['twilio']}",
         service_urls={s: f"http://127.0.0.1:{ports[s]}" for s in SERVICES},
         database_urls=database_urls,
         namespace=namespace,
@@ -159,6 +167,11 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
             stripe_args += ["--webhook-url", f"{platform.gateway_url}/v1/webhooks/stripe", "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]]
         platform.start_process("stripe", "stripe_sim", *stripe_args)
         wait_port(ports["stripe"])
+        platform.start_process(
+            "twilio", "twilio_sim", "--host", "127.0.0.1", "--port", str(ports["twilio"]), "--auth-token", env["TWILIO_AUTH_TOKEN"],
+            "--inbound-url", f"{platform.gateway_url}/v1/webhooks/twilio/inbound", "--step-delay", "0.05",
+        )
+        wait_port(ports["twilio"])
         for service in SERVICES:
             platform.start_process(service, service)
         platform.start_process("gateway", "gateway")

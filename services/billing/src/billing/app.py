@@ -9,6 +9,7 @@ from billing.booking_payments.endpoints import router as booking_payments
 from billing.config import Settings
 from billing.connect.endpoints import router as connect
 from billing.credits.endpoints import router as credits
+from billing.membership import messaging_client
 from billing.payments.endpoints import router as payments
 from billing.payments.reconciliation import run_reconciliation
 from billing.stripe_api import create_stripe_client
@@ -47,5 +48,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Settle billing",
         routers=[payments, credits, booking_payments, connect, webhooks, admin],
         subscriptions=SUBSCRIPTIONS,
-        on_startup=[start_stripe_work],
+        on_startup=[start_stripe_work, messaging_client.start],
+        on_shutdown=[messaging_client.stop],
     )

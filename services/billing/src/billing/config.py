@@ -29,6 +29,11 @@ class Settings(ServiceSettings):
     # Bulkhead: Stripe calls in flight from request handlers at once; the next one is a 503.
     stripe_max_concurrent_requests: int = Field(16, ge=1)
 
+    # Messaging's internal API, asked who belongs to a conversation or project when billing's
+    # copy of the membership (kept from messaging's events) has not caught up yet.
+    messaging_url: str = "http://127.0.0.1:8003"
+    messaging_timeout_s: float = Field(2.0, gt=0)
+
     # Payments still open after this are re-read from Stripe (a webhook may have been lost).
     reconcile_after_s: float = 600
     reconcile_interval_s: float = 60

@@ -29,6 +29,7 @@ from settle_kit.models import new_id, stable_id, utcnow
 from settle_kit.money import format_money, minimum_charge
 
 from billing import stripe_api
+from billing.membership.lookup import Membership
 from billing.membership.repository import MembershipRepository
 from billing.payments import reactions, states
 from billing.payments.models import Payment, Refund
@@ -49,7 +50,7 @@ async def create_milestone_payment(
     (same id) finds the payment decided before and only finishes what is missing."""
     payment = await PaymentRepository(uow.session).get(payment_id)
     if payment is None:
-        await _check_parties(MembershipRepository(uow.session), payer.user_id, data)
+        await _check_parties(Membership(uow, {payer.user_id, data.payee_id}), payer.user_id, data)
         check_chargeable(data.amount, data.currency)
         payment = Payment(
             id=payment_id,
