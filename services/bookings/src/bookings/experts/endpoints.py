@@ -1,6 +1,9 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from settle_kit.auth import CurrentPrincipal
+from settle_kit.pagination import Page, Pagination
 from settle_kit.service import UoW
 
 from bookings.experts import service
@@ -15,6 +18,18 @@ async def put_my_profile(body: ExpertUpdate, caller: CurrentPrincipal, uow: UoW)
     expert = await service.put_own_profile(uow, caller, body)
     await uow.commit()
     return ExpertOut.of(expert)
+
+
+@router.get("", response_model=Page[ExpertOut])
+async def search_experts(
+    caller: CurrentPrincipal,
+    uow: UoW,
+    page: Pagination,
+    q: Annotated[str | None, Query(max_length=100, description="A part of the display name, any case")] = None,
+):
+    """Experts, newest first; `q` keeps those whose name contains it."""
+    experts, has_more = await service.search_experts(uow, q, page)
+    return Page(data=[ExpertOut.of(e) for e in experts], has_more=has_more)
 
 
 @router.get("/{expert_id}", response_model=ExpertOut)

@@ -6,6 +6,7 @@ from datetime import datetime
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import NotFound
+from settle_kit.pagination import PageParams, paginate
 
 from bookings.experts.models import Expert
 from bookings.experts.repository import ExpertRepository
@@ -23,6 +24,12 @@ async def put_own_profile(uow: UnitOfWork, caller: Principal, data: ExpertUpdate
     expert.rate_currency = data.rate_per_minute.currency
     await uow.session.flush()
     return expert
+
+
+async def search_experts(uow: UnitOfWork, text: str | None, params: PageParams) -> tuple[list[Expert], bool]:
+    """Experts by name (a part of it, any case), newest first."""
+    statement = ExpertRepository(uow.session).named_like(text)
+    return await paginate(uow.session, statement, created_at=Expert.created_at, id_=Expert.id, params=params)
 
 
 async def get_expert(uow: UnitOfWork, expert_id: str) -> Expert:

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Response, status
 
 from settle_kit.auth import CurrentPrincipal
+from settle_kit.pagination import Page, Pagination
 from settle_kit.service import UoW
 
 from messaging.projects import service
@@ -14,6 +15,13 @@ async def create_project(body: ProjectCreate, caller: CurrentPrincipal, uow: UoW
     project = await service.create_project(uow, caller, body.title)
     await uow.commit()
     return project
+
+
+@router.get("", response_model=Page[ProjectOut])
+async def list_projects(caller: CurrentPrincipal, uow: UoW, page: Pagination):
+    """The projects you own or were added to, newest first."""
+    projects, has_more = await service.list_projects(uow, caller, page)
+    return Page(data=projects, has_more=has_more)
 
 
 @router.get("/{project_id}", response_model=ProjectOut)

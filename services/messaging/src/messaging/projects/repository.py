@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging.projects.models import Project, ProjectMember
@@ -19,3 +19,8 @@ class ProjectRepository:
             select(ProjectMember.user_id).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
         )
         return found is not None
+
+    def of_member(self, user_id: str) -> Select:
+        """The projects `user_id` belongs to (an owner is a member too)."""
+        joined = (ProjectMember.project_id == Project.id) & (ProjectMember.user_id == user_id)
+        return select(Project).join(ProjectMember, joined)

@@ -5,6 +5,7 @@ from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Forbidden, NotFound
 from settle_kit.models import new_id
+from settle_kit.pagination import PageParams, paginate
 
 from messaging.projects.models import Project, ProjectMember
 from messaging.projects.repository import ProjectRepository
@@ -25,6 +26,12 @@ async def create_project(uow: UnitOfWork, caller: Principal, title: str) -> Proj
         )
     )
     return project
+
+
+async def list_projects(uow: UnitOfWork, caller: Principal, params: PageParams) -> tuple[list[Project], bool]:
+    """The caller's own projects, owned or joined (an admin's too: listing is personal), newest first."""
+    statement = ProjectRepository(uow.session).of_member(caller.user_id)
+    return await paginate(uow.session, statement, created_at=Project.created_at, id_=Project.id, params=params)
 
 
 async def visible_project(uow: UnitOfWork, caller: Principal, project_id: str) -> Project:
