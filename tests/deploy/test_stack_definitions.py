@@ -1,4 +1,5 @@
-"""docker-compose.yml and the `make run` Procfile describe the same stack as the settings.
+"""docker-compose.yml and the `make run` Procfile describe the same stack as the settings
+(the Kubernetes manifests: test_kubernetes.py).
 
 There is no Docker engine where these tests run, so the compose file is kept honest here: every
 variable it sets is one the service reads, with the ports and database names the local stack uses.
@@ -120,24 +121,6 @@ def test_simulators_and_services_share_their_secrets(compose, procfile):
     assert f"--auth-token ${{TWILIO_AUTH_TOKEN:-{token_default}}}" in compose["services"]["twilio-sim"]["command"]
     assert f"--auth-token ${{TWILIO_AUTH_TOKEN:-{token_default}}}" in procfile["twilio"]
     assert NotificationsSettings().twilio_api_base == "http://127.0.0.1:12112"
-
-
-def test_the_kubernetes_manifests_run_every_service_with_replicas_and_probes():
-    documents = [d for d in yaml.safe_load_all((ROOT / "deploy/k8s/services.yaml").read_text()) if d]
-    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
-    assert set(deployments) == set(SETTINGS)
-    config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
-    secrets = yaml.safe_load((ROOT / "deploy/k8s/secret.yaml").read_text())["stringData"]
-    for name, deployment in deployments.items():
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        port = SETTINGS[name]().port
-        assert deployment["spec"]["replicas"] >= 2
-        assert container["command"] == ["python", "-m", name]
-        assert container["ports"] == [{"containerPort": port}]
-        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
-    known = set().union(*(env_names(s) for s in SETTINGS.values()))
-    assert set(config) - known <= {"OTEL_EXPORTER_OTLP_ENDPOINT"}
-    assert set(secrets) <= known
 
 
 def test_bookings_reaches_billing_on_its_port_everywhere(compose):
