@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from settle_kit.models import utcnow
 
+from bookings.bookings import states
 from bookings.models import Base
 
 
@@ -48,3 +49,7 @@ class Booking(Base):
     paid_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def awaits_payment(self) -> bool:
+        return self.status == states.AWAITING_PAYMENT and self.paid_at is None

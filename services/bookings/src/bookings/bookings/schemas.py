@@ -33,7 +33,9 @@ class BookingOut(BaseModel):
     platform_fee: MoneyOut
     expert_payout: MoneyOut
     payment_id: str | None
-    client_secret: str | None = Field(description="For the requester only: confirms the payment with Stripe")
+    client_secret: str | None = Field(
+        description="For the requester only, while the booking awaits payment: confirms the payment with Stripe"
+    )
     created_at: datetime
     hold_expires_at: datetime | None = Field(description="An unpaid booking expires then")
     amount_refunded: MoneyOut
@@ -59,8 +61,8 @@ class BookingOut(BaseModel):
             platform_fee=money(booking.platform_fee),
             expert_payout=money(booking.expert_payout),
             payment_id=booking.payment_id,
-            # Whoever holds it can pay: only the payer gets it.
-            client_secret=booking.client_secret if viewer_id == booking.requester_id else None,
+            # Whoever holds it can pay: only the payer gets it, and only while there is something to pay.
+            client_secret=booking.client_secret if viewer_id == booking.requester_id and booking.awaits_payment else None,
             created_at=booking.created_at,
             hold_expires_at=booking.hold_expires_at,
             amount_refunded=money(booking.amount_refunded),
