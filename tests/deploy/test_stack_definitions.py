@@ -18,7 +18,10 @@ from billing.config import Settings as BillingSettings
 from bookings.config import Settings as BookingsSettings
 from gateway.config import Settings as GatewaySettings
 from messaging.config import Settings as MessagingSettings
+from gateway.routes import service_for
 from notifications.config import Settings as NotificationsSettings
+from stripe_sim.config import Config as StripeSimConfig
+from twilio_sim.config import Settings as TwilioSimSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS: dict[str, type[BaseSettings]] = {
@@ -92,10 +95,44 @@ def test_migrations_run_once_before_the_services(compose):
         assert compose["services"][service]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
 
-def test_rabbitmq_runs_with_its_management_ui(compose):
+def published(definition: dict) -> dict[int, int]:
+    """Container port -> the host port compose publishes it on."""
+    return {int(container): int(host) for host, container in (p.split(":") for p in definition["ports"])}
+
+
+def test_postgres_and_rabbitmq_are_published_beside_local_ones_not_over_them(compose):
+    # A developer's own PostgreSQL and RabbitMQ (which `make run` uses) listen on these.
+    local = {5432, 5672, 5671, 15672, 15671, 25672, 4369}
+    assert published(compose["services"]["postgres"]) == {5432: 15432}
     rabbitmq = compose["services"]["rabbitmq"]
     assert "management" in rabbitmq["image"]
-    assert "15672:15672" in rabbitmq["ports"] and "5672:5672" in rabbitmq["ports"]
+    assert published(rabbitmq) == {5672: 15673, 15672: 15682}
+    host_ports = [*published(compose["services"]["postgres"]).values(), *published(rabbitmq).values()]
+    assert not set(host_ports) & local
+
+
+def test_the_simulators_and_the_services_use_addresses_each_side_can_reach(compose, monkeypatch):
+    services = compose["services"]
+    gateway_port = GatewaySettings().port
+    assert published(services["gateway"]) == {gateway_port: gateway_port}
+
+    # Stripe's hosted pages (checkout, 3-D Secure, onboarding) open in a browser on the host.
+    stripe_port = published(services["stripe-sim"])[12111]
+    for name, value in services["stripe-sim"]["environment"].items():
+        monkeypatch.setenv(name, value)
+    assert StripeSimConfig.from_env().public_url == f"http://127.0.0.1:{stripe_port}"
+
+    # The Twilio simulator posts inbound texts and status callbacks to the gateway's container.
+    for name, value in services["twilio-sim"]["environment"].items():
+        monkeypatch.setenv(name, value)
+    assert TwilioSimSettings.from_env().inbound_url == f"http://gateway:{gateway_port}/v1/webhooks/twilio/inbound"
+    assert services["notifications"]["environment"]["NOTIFICATIONS_PUBLIC_URL"] == f"http://gateway:{gateway_port}"
+    assert service_for("/v1/webhooks/twilio/inbound") == service_for("/v1/webhooks/twilio/status") == "notifications"
+
+    # Stripe sends an expert back to pages the gateway serves, in the host's browser.
+    billing = services["billing"]["environment"]
+    assert billing["BILLING_CONNECT_RETURN_URL"] == f"http://127.0.0.1:{gateway_port}/payouts/onboarding/return"
+    assert billing["BILLING_CONNECT_REFRESH_URL"] == f"http://127.0.0.1:{gateway_port}/payouts/onboarding/refresh"
 
 
 def test_the_procfile_runs_the_same_services_and_simulators(compose, procfile):
