@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import aio_pika
+import asyncpg
 import httpx
 import pytest
 
 from settle_contracts import Envelope, Event
 from settle_kit.auth import mint_token
 from settle_kit.bus.messages import build_message
-from settle_kit.db import drop_database
+from settle_kit.db import asyncpg_dsn, drop_database
 from settle_kit.migrations import migrate
 from settle_testing import databases
 from settle_testing.broker import BusNamespace
@@ -52,6 +53,18 @@ class Running:
         envelope = Envelope.wrap(event, producer=producer)
         asyncio.run(_publish(self.namespace, envelope, times))
         return envelope
+
+    def send_item(self, sms_id: str) -> dict | None:
+        """The SMS's item in the sender's queue (status, outcome, next_attempt_at): what the sender decided."""
+        async def read():
+            conn = await asyncpg.connect(asyncpg_dsn(self.settings.database_url))
+            try:
+                row = await conn.fetchrow("SELECT status, outcome, next_attempt_at FROM sms_sends WHERE id = $1", sms_id)
+                return dict(row) if row else None
+            finally:
+                await conn.close()
+
+        return asyncio.run(read())
 
     def set_clock(self, instant: datetime) -> None:
         self.app.state.clock.set(instant)
