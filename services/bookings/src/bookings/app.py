@@ -23,7 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def start(app: FastAPI) -> None:
         app.state.billing = BillingClient(
-            settings.billing_url, settings.jwt_secret.get_secret_value(), settings.billing_timeout_s, settings.billing_attempts
+            settings.billing_url, settings.jwt_secret.get_secret_value(), settings.billing_timeout_s, settings.billing_attempts,
+            settings.billing_connect_timeout_s,
         )
         db = app.state.db
         grace = timedelta(seconds=settings.completion_grace_s)

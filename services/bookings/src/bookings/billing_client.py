@@ -2,8 +2,16 @@
 booking's payment (its `client_secret`), an expert's onboarding link, a payout's transfer.
 
 Every call is authenticated as the service `bookings` and carries an idempotency key derived
-from our own ids, so the bounded retries here (and a client retrying the whole request) can
-never open two payments for a booking or pay an expert twice.
+from our own ids, so a repeated call (here, or a client retrying the whole request) can never
+open two payments for a booking or pay an expert twice. No call is made while bookings holds a
+database transaction: callers decide and commit first, call, then record the answer.
+
+Timeouts are short (a request waits on them, under the gateway's own). A call is repeated only
+when repeating cannot pile up work in billing: the connection was refused or never made, or
+billing failed (5xx, 429) without saying when to come back. When billing says when (503 with
+`Retry-After`, e.g. Stripe is down) or does not answer in time, the call gives up at once and
+the caller answers 503 with `Retry-After` itself: the work already decided is finished by the
+retry of the same request, with the same keys.
 """
 
 from __future__ import annotations
@@ -33,22 +41,29 @@ class BillingError(Exception):
 
 
 class BillingUnavailable(Exception):
-    """Billing could not be reached or failed (5xx) on every attempt."""
+    """Billing could not be reached, did not answer in time, or is unavailable (503); try again
+    after `retry_after_s`."""
+
+    def __init__(self, detail: str, retry_after_s: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
 
 
 class _Transient(Exception):
-    pass
+    """Worth one more attempt at once."""
 
 
 @dataclass
 class BillingClient:
     base_url: str
     jwt_secret: str
-    timeout_s: float = 10.0
+    timeout_s: float = 5.0
     attempts: int = 3
+    connect_timeout_s: float = 1.0
 
     def __post_init__(self) -> None:
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout_s)
+        timeout = httpx.Timeout(self.timeout_s, connect=min(self.connect_timeout_s, self.timeout_s))
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
         self._token: tuple[str, Any] | None = None
 
     async def close(self) -> None:
@@ -92,9 +107,16 @@ class BillingClient:
     async def _once(self, method: str, path: str, json: dict | None, headers: dict) -> dict:
         try:
             response = await self._http.request(method, path, json=json, headers=headers)
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise _Transient(f"{method} {path}: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            # Sent, but no answer in time: billing may still be at it. Repeating would only stack
+            # more work on a slow billing; the caller's retry finds what it finished.
+            raise BillingUnavailable(f"{method} {path}: {exc!r}") from exc
         if response.status_code >= 500 or response.status_code == 429:
+            retry_after = _retry_after(response)
+            if retry_after is not None:
+                raise BillingUnavailable(f"{method} {path}: {response.status_code}", retry_after)
             raise _Transient(f"{method} {path}: {response.status_code} {response.text[:200]}")
         if response.status_code >= 400:
             problem = _problem(response)
@@ -114,3 +136,8 @@ def _problem(response: httpx.Response) -> dict:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    return max(1, int(value)) if value.isdigit() else None

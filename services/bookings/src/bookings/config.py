@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -15,11 +16,21 @@ class Settings(ServiceSettings):
     port: int = 8002
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/settle_bookings"
 
-    # Billing's internal API (payments, payout accounts, transfers for bookings).
+    # Billing's internal API (payments, payout accounts, transfers for bookings). A request waits
+    # on it: keep the timeout under the gateway's upstream timeout (10 s), so the caller gets our
+    # 503 with Retry-After rather than the gateway's 504.
     billing_url: str = "http://127.0.0.1:8001"
-    billing_timeout_s: float = 10.0
-    # Attempts per call; safe to repeat because every call carries an idempotency key.
+    billing_timeout_s: float = Field(5.0, gt=0)
+    billing_connect_timeout_s: float = Field(1.0, gt=0)
+    # Attempts per call, when the connection failed or billing failed without a Retry-After; safe
+    # to repeat because every call carries an idempotency key.
     billing_attempts: int = Field(3, ge=1, le=10)
+
+    @property
+    def payout_claim(self) -> timedelta:
+        """How long a payout run holds a booking it is paying: outlasts billing's call (every
+        attempt and its back-off), so a run that died gives the booking back after it."""
+        return timedelta(seconds=2 * self.billing_attempts * (self.billing_timeout_s + 2) + 5)
 
     # The platform's share of every price, in basis points (1000 = 10 %).
     platform_fee_bps: int = Field(1000, ge=0, le=10_000)

@@ -25,13 +25,14 @@ async def create_booking(
     key: idempotency.IdempotencyKeyHeader = None,
 ):
     """Book a session; pay it with `client_secret` before `hold_expires_at`. 409 `slot_unavailable`
-    when the expert is taken at that time."""
+    when the expert is taken at that time. 503 with Retry-After when payments are unavailable: the
+    booking is kept for the same request (same Idempotency-Key) to finish."""
     request = await idempotency.begin(uow, caller, key, "POST /v1/bookings", body)
     if request.replay:
         return request.replay
     # Fixed by the key: a retry makes the same booking id, hence the same payment in billing.
     booking_id = idempotency.derived_id("bkg", caller, key, fallback=new_id("bkg"))
-    booking = await service.create_booking(uow, billing, settings, caller, body, booking_id)
+    booking = await service.create_booking(uow, billing, settings, caller, body, booking_id, refusals=request)
     out = BookingOut.seen_by(booking, caller.user_id)
     return await request.respond(status.HTTP_201_CREATED, out)
 

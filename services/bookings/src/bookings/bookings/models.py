@@ -47,6 +47,8 @@ class Booking(Base):
     payout_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
     transfer_id: Mapped[str | None] = mapped_column(String(40))
     paid_out_at: Mapped[datetime | None]
+    # A payout run's claim while it asks billing for the transfer (no row lock is held meanwhile).
+    payout_claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

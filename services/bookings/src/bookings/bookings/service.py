@@ -6,17 +6,18 @@ matching event through the outbox in the caller's transaction.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.exc import IntegrityError
 
 from settle_contracts import bookings as events
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.errors import BadGateway, Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from settle_kit.errors import BadGateway, Conflict, Forbidden, NotFound, ProblemError, ServiceUnavailable, Unprocessable
 from settle_kit.models import utcnow
-from settle_kit.money import format_money
+from settle_kit.money import format_money, minimum_charge
 from settle_kit.pagination import PageParams, paginate
 
 from bookings import pricing
@@ -28,12 +29,35 @@ from bookings.bookings.schemas import BookingCreate
 from bookings.config import Settings
 from bookings.experts.service import get_expert
 
+if TYPE_CHECKING:
+    from settle_kit.idempotency import IdempotentRequest
+
+log = logging.getLogger(__name__)
+
 EXCLUSION_VIOLATION = "23P01"
 
 
 async def create_booking(
-    uow: UnitOfWork, billing: BillingClient, settings: Settings, caller: Principal, data: BookingCreate, booking_id: str
+    uow: UnitOfWork, billing: BillingClient, settings: Settings, caller: Principal, data: BookingCreate, booking_id: str,
+    *, refusals: IdempotentRequest | None = None,
 ) -> Booking:
+    """Decides the booking (its slot held, committed), then asks billing for its payment with no
+    transaction held, then records the payment. A retry of the same request (the same id, from
+    its Idempotency-Key) finds the booking decided before and only finishes what is missing."""
+    booking = await BookingRepository(uow.session).get(booking_id)
+    if booking is None:
+        booking = await _decide(uow, settings, caller, data, booking_id)
+    await uow.commit()
+    if not booking.awaits_payment or booking.payment_id is not None:
+        return booking
+    try:
+        payment = await _open_payment(billing, booking)
+    except BillingError as exc:
+        raise await _refused(uow, booking.id, exc, refusals) from None
+    return await _record_payment(uow, booking.id, payment)
+
+
+async def _decide(uow: UnitOfWork, settings: Settings, caller: Principal, data: BookingCreate, booking_id: str) -> Booking:
     if data.expert_id == caller.user_id:
         raise Unprocessable("You cannot book a session with yourself.", code="cannot_book_yourself", field="expert_id")
     now = utcnow()
@@ -44,6 +68,11 @@ async def create_booking(
     if not pricing.payable(split.price):
         raise Unprocessable("The price of this session is more than one payment can carry.", code="price_too_high", field="duration_minutes")
     free = split.price == 0
+    if not free and split.price < (minimum := minimum_charge(expert.rate_currency)):
+        raise Unprocessable(
+            f"Card payments start at {format_money(minimum, expert.rate_currency)}: book a longer session.",
+            code="amount_too_small", field="duration_minutes",
+        )
     booking = Booking(
         id=booking_id,
         expert_id=expert.id,
@@ -65,8 +94,7 @@ async def create_booking(
         payout_reversed=0,
         created_at=now,
     )
-    repository = BookingRepository(uow.session)
-    repository.add(booking)
+    BookingRepository(uow.session).add(booking)
     try:
         # Before asking billing for anything: a taken slot costs no payment. A concurrent request
         # for an overlapping slot waits here until the other commits or rolls back.
@@ -75,12 +103,10 @@ async def create_booking(
         if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
             raise Conflict("The expert already has a booking at that time.", code="slot_unavailable") from None
         raise
-    if not free:
-        payment = await _open_payment(billing, booking)
-        booking.payment_id, booking.client_secret = payment["id"], payment["client_secret"]
-    uow.emit(events.BookingCreated(**state(booking)))
     if free:
+        uow.emit(events.BookingCreated(**state(booking)))
         uow.emit(events.BookingScheduled(**state(booking)))
+    # A paid booking is announced once its payment is known (`_record_payment`).
     return booking
 
 
@@ -94,14 +120,52 @@ async def _open_payment(billing: BillingClient, booking: Booking) -> dict:
             currency=booking.currency,
             description=f"Session of {booking.duration_minutes} min with {booking.expert_id}, {format_money(booking.price, booking.currency)}",
         )
-    except BillingUnavailable:
-        raise ServiceUnavailable("Payments are unavailable just now; try again.", code="billing_unavailable") from None
-    except BillingError as exc:
-        if exc.status == 422:
-            raise Unprocessable(exc.detail, code=exc.code, field="duration_minutes") from None
-        if exc.status == 409:
-            raise Conflict(exc.detail, code=exc.code) from None
-        raise BadGateway("Billing refused the payment.", code="billing_error") from None
+    except BillingUnavailable as exc:
+        # The booking stays decided, holding its slot until its hold runs out; the same request
+        # again (same Idempotency-Key) asks billing for the same payment and finishes it.
+        log.warning("billing unavailable for a booking's payment", extra={"booking_id": booking.id, "error": str(exc)[:300]})
+        raise ServiceUnavailable(
+            "Payments are unavailable just now; send the same request again (same Idempotency-Key) shortly.",
+            code="billing_unavailable", retry_after_s=exc.retry_after_s,
+        ) from None
+
+
+async def _record_payment(uow: UnitOfWork, booking_id: str, payment: dict) -> Booking:
+    booking = await BookingRepository(uow.session).get(booking_id, for_update=True)
+    if booking.payment_id is None:
+        booking.payment_id, booking.client_secret = payment["id"], payment["client_secret"]
+        booking.updated_at = utcnow()
+        if booking.status == states.AWAITING_PAYMENT:
+            uow.emit(events.BookingCreated(**state(booking)))
+        elif booking.status == states.EXPIRED:
+            # It expired while billing was being asked, announced without a payment: said again
+            # with it, so billing closes the payment (its cancellation is keyed by the booking).
+            uow.emit(events.BookingExpired(**state(booking)))
+        else:
+            log.warning("a booking's payment arrived after it was cancelled", extra={"booking_id": booking.id, "status": booking.status})
+        await uow.session.flush()
+    return booking
+
+
+async def _refused(uow: UnitOfWork, booking_id: str, exc: BillingError, refusals: IdempotentRequest | None) -> ProblemError:
+    """Billing will not open the payment: the booking is undone (it was never announced) and its
+    slot freed. A refusal about the payment itself is the request's final answer; anything else
+    (billing misconfigured) is not kept, so the same request can succeed once it is fixed."""
+    booking = await BookingRepository(uow.session).get(booking_id, for_update=True)
+    if booking is not None and booking.payment_id is None and booking.status == states.AWAITING_PAYMENT:
+        await uow.session.delete(booking)
+    if exc.status == 422:
+        error: ProblemError = Unprocessable(exc.detail, code=exc.code, field="duration_minutes")
+    elif exc.status == 409:
+        error = Conflict(exc.detail, code=exc.code)
+    else:
+        log.error("billing refused a booking's payment", extra={"booking_id": booking_id, "status": exc.status, "code": exc.code})
+        await uow.commit()
+        return BadGateway("Billing refused the payment.", code="billing_error")
+    if refusals is not None:
+        return await refusals.refuse(error)
+    await uow.commit()
+    return error
 
 
 async def visible_booking(uow: UnitOfWork, caller: Principal, booking_id: str, *, for_update: bool = False) -> Booking:

@@ -24,10 +24,13 @@ async def _own_expert(uow: UnitOfWork, caller: Principal, *, for_update: bool = 
 async def open_account(uow: UnitOfWork, billing: BillingClient, caller: Principal) -> tuple[Expert, str]:
     """The expert's account (opened on the first call) and a fresh onboarding link."""
     await _own_expert(uow, caller)
+    await uow.rollback()  # only read so far: no transaction is held while billing works
     try:
         opened = await billing.open_payout_account(caller.user_id)
-    except BillingUnavailable:
-        raise ServiceUnavailable("Payouts are unavailable just now; try again.", code="billing_unavailable") from None
+    except BillingUnavailable as exc:
+        raise ServiceUnavailable(
+            "Payouts are unavailable just now; try again.", code="billing_unavailable", retry_after_s=exc.retry_after_s
+        ) from None
     except BillingError:
         raise BadGateway("Billing could not open the payout account.", code="billing_error") from None
     expert = await _own_expert(uow, caller, for_update=True)

@@ -6,7 +6,7 @@ from settle_kit import idempotency
 from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.service import UoW
 
-from bookings.deps import Billing
+from bookings.deps import Billing, BookingSettings
 from bookings.payouts import service
 from bookings.payouts.schemas import PayoutRows, PayoutRunSummary, PayoutStatus
 
@@ -28,7 +28,8 @@ async def list_payouts(
 
 @router.post("/run", response_model=PayoutRunSummary)
 async def run_payouts(
-    request: Request, uow: UoW, billing: Billing, caller: Admin, key: idempotency.IdempotencyKeyHeader = None
+    request: Request, uow: UoW, billing: Billing, settings: BookingSettings, caller: Admin,
+    key: idempotency.IdempotencyKeyHeader = None,
 ):
     """Pay every completed booking not yet paid out whose expert has payouts enabled: one Stripe
     transfer each (`transfer_group` = the booking id). Running it again, or twice at once, pays
@@ -36,5 +37,7 @@ async def run_payouts(
     replayable = await idempotency.begin(uow, caller, key, "POST /v1/admin/payouts/run", None)
     if replayable.replay:
         return replayable.replay
-    summary = await service.run(request.app.state.db, billing)
+    # The key's claim is committed first: no transaction is held while the run asks billing.
+    await uow.commit()
+    summary = await service.run(request.app.state.db, billing, settings.payout_claim)
     return await replayable.respond(200, summary)

@@ -1,18 +1,22 @@
 """Payouts: completed bookings' expert shares, sent through billing (Stripe Connect transfers).
 
-A payout run pays each eligible booking in its own transaction, holding the booking's row lock
-(SKIP LOCKED) across billing's call: two runs at once share the bookings between them, never
-one booking. Billing keeps one transfer per booking and derives Stripe's idempotency key from
-the booking, so even a run that dies after billing answered pays once: the next run gets the
-same transfer back.
+A payout run takes each eligible booking in three steps, none holding a transaction or a row
+lock while billing works: it claims the booking for a while (`payout_claimed_until`, one
+statement), asks billing for the transfer, and records billing's answer (one statement, only
+while the booking is still pending). Two runs at once share the bookings between them, never one
+booking. Billing keeps one transfer per booking and derives Stripe's idempotency key from the
+booking, so a run that dies after billing answered, or whose call failed, pays once too: the
+next run (once the claim has run out, or at once after a failure it saw) gets the same transfer
+back. Once billing is unavailable, the rest of the run is left pending without asking.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
@@ -35,7 +39,7 @@ def still_owed(booking: Booking) -> int:
     return booking.expert_payout - prorate(booking.expert_payout, booking.amount_refunded, booking.price)
 
 
-async def run(db: Database, billing: BillingClient) -> PayoutRunSummary:
+async def run(db: Database, billing: BillingClient, claim_for: timedelta) -> PayoutRunSummary:
     async with db.sessions() as session:
         eligible = list(
             await session.scalars(
@@ -52,21 +56,15 @@ async def run(db: Database, billing: BillingClient) -> PayoutRunSummary:
             .where(Booking.payout_status == states.PAYOUT_PENDING, Expert.payouts_enabled.is_(False))
         )
     summary = PayoutRunSummary(paid=[], failed=[], waiting_for_payouts_enabled=waiting)
+    unavailable: str | None = None
     for booking_id in eligible:
-        await _pay_one(db, billing, booking_id, summary)
-    return summary
-
-
-async def _pay_one(db: Database, billing: BillingClient, booking_id: str, summary: PayoutRunSummary) -> None:
-    async with UnitOfWork(db, "bookings") as uow:
-        booking = await uow.session.scalar(
-            select(Booking)
-            .where(Booking.id == booking_id, Booking.payout_status == states.PAYOUT_PENDING)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
+        booking = await _claim(db, booking_id, claim_for)
         if booking is None:
-            return  # paid meanwhile, or another run holds it right now
+            continue  # paid meanwhile, or another run holds it right now
+        if unavailable is not None:
+            summary.failed.append(FailedPayout(booking_id=booking.id, expert_id=booking.expert_id, code="billing_unavailable", detail=unavailable))
+            await _release(db, booking.id)
+            continue
         try:
             transfer = await billing.transfer_for_booking(
                 booking_id=booking.id, payment_id=booking.payment_id, payee_id=booking.expert_id,
@@ -76,19 +74,59 @@ async def _pay_one(db: Database, billing: BillingClient, booking_id: str, summar
             code = exc.code if isinstance(exc, BillingError) else "billing_unavailable"
             log.warning("payout failed", extra={"booking_id": booking.id, "code": code})
             summary.failed.append(FailedPayout(booking_id=booking.id, expert_id=booking.expert_id, code=code, detail=str(exc)[:300]))
-            return
-        booking.payout_status = states.PAYOUT_PAID if transfer["status"] == "paid" else states.PAYOUT_VOID
-        booking.payout_amount = transfer["amount"]
-        booking.payout_reversed = max(booking.payout_reversed, transfer["amount_reversed"])
-        booking.transfer_id = transfer["id"]
-        booking.paid_out_at = utcnow()
-        await uow.commit()
+            if isinstance(exc, BillingUnavailable):
+                unavailable = "Billing was unavailable; left for the next run."
+            await _release(db, booking.id)
+            continue
+        paid = await _record(db, booking.id, transfer)
         summary.paid.append(
             PaidBooking(
                 booking_id=booking.id, expert_id=booking.expert_id, amount=transfer["amount"], currency=booking.currency,
-                status=booking.payout_status, transfer_id=transfer["id"],
+                status=paid, transfer_id=transfer["id"],
             )
         )
+    return summary
+
+
+async def _claim(db: Database, booking_id: str, claim_for: timedelta) -> Booking | None:
+    """The booking, claimed until `claim_for` from now, if it is still owed and nobody holds it."""
+    now = utcnow()
+    async with db.sessions() as session:
+        booking = await session.scalar(
+            update(Booking)
+            .where(
+                Booking.id == booking_id, Booking.payout_status == states.PAYOUT_PENDING,
+                or_(Booking.payout_claimed_until.is_(None), Booking.payout_claimed_until < now),
+            )
+            .values(payout_claimed_until=now + claim_for)
+            .returning(Booking)
+        )
+        await session.commit()
+        return booking
+
+
+async def _release(db: Database, booking_id: str) -> None:
+    """The call failed: the next run may try at once."""
+    async with db.sessions() as session:
+        await session.execute(update(Booking).where(Booking.id == booking_id).values(payout_claimed_until=None))
+        await session.commit()
+
+
+async def _record(db: Database, booking_id: str, transfer: dict) -> str:
+    """Billing's transfer, kept once: a booking already recorded (a run whose claim ran out raced
+    this one to the same transfer) is left as it is."""
+    status = states.PAYOUT_PAID if transfer["status"] == "paid" else states.PAYOUT_VOID
+    async with db.sessions() as session:
+        await session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id, Booking.payout_status == states.PAYOUT_PENDING)
+            .values(
+                payout_status=status, payout_amount=transfer["amount"], transfer_id=transfer["id"], paid_out_at=utcnow(),
+                payout_reversed=func.greatest(Booking.payout_reversed, transfer["amount_reversed"]), payout_claimed_until=None,
+            )
+        )
+        await session.commit()
+    return status
 
 
 async def rows(
