@@ -62,6 +62,12 @@ def test_paying_on_the_next_request_after_the_conversation_is_made(deaf_billing)
     # A conversation nobody made.
     missing = pay(platform, alice, {**in_conversation, "conversation_id": "conv_doesnotexist"})
     assert missing.status_code == 404 and missing.json()["code"] == "conversation_not_found"
+    # Ids that cannot be messaging's are not asked about (nor break the question's URL).
+    for odd in ("../members", "conv?x=1", "c\u007f\u00e9"):
+        refused = pay(platform, alice, {**in_conversation, "conversation_id": odd})
+        assert refused.status_code == 404 and refused.json()["code"] == "conversation_not_found", refused.text
+        refused = pay(platform, alice, {"payee_id": bob, "project_id": odd})
+        assert refused.status_code == 404 and refused.json()["code"] == "project_not_found", refused.text
 
 
 def test_paying_a_member_just_added_to_the_project(deaf_billing):

@@ -6,6 +6,7 @@ repeated once when the connection could not be made (nothing was asked yet)."""
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from settle_kit.db import Database
 
 TOKEN_TTL = timedelta(hours=1)
+# What messaging's ids are made of; anything else names nothing there and is not asked about.
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class MessagingUnavailable(Exception):
@@ -46,11 +49,15 @@ class MessagingClient:
 
     async def conversation(self, conversation_id: str) -> ConversationMembers | None:
         """None: messaging has no such conversation."""
+        if not _ID.fullmatch(conversation_id):
+            return None
         body = await self._get(f"/internal/conversations/{conversation_id}/membership")
         return None if body is None else ConversationMembers(body["project_id"], frozenset(body["participant_ids"]))
 
     async def project_members(self, project_id: str) -> frozenset[str] | None:
         """None: messaging has no such project."""
+        if not _ID.fullmatch(project_id):
+            return None
         body = await self._get(f"/internal/projects/{project_id}/members")
         return None if body is None else frozenset(body["member_ids"])
 
