@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Request
 
 from settle_kit.auth import CurrentPrincipal
+from settle_kit.openapi import problems
 from settle_kit.service import UoW
 
 from notifications.contacts import service
@@ -18,6 +19,7 @@ async def put_contact(body: ContactIn, caller: CurrentPrincipal, uow: UoW, reque
     return contact
 
 
-@router.get("", response_model=ContactOut)
+@router.get("", response_model=ContactOut, responses=problems(404))
 async def get_contact(caller: CurrentPrincipal, uow: UoW):
+    """The caller's phone; 404 contact_not_found until one is registered."""
     return await service.get_contact(uow, caller)

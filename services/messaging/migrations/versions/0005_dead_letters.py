@@ -1,0 +1,18 @@
+"""Reserved for dead letters kept for operators (issue 16); filled in by that work (an empty step until then).
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
