@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aio_pika
+from sqlalchemy.engine import make_url
 
 from bus_fixtures import Pinged, counts, emit, recording, settings_for, start_bus, wait_for
 from settle_kit.bus.messages import ATTEMPT_HEADER
+from settle_kit.db import Database
 from settle_testing.proxy import TcpProxy
 
 
@@ -98,3 +102,27 @@ async def _get_one(ns, queue_name: str):
         queue = await channel.declare_queue(queue_name, passive=True)
         message = await queue.get(no_ack=True)
         return message
+
+
+async def test_an_outage_of_the_consumers_own_database_dead_letters_nothing(world):
+    """Longer than every retry delay: the messages wait for the database instead of using up
+    their retries, and each has its effect once when it answers again."""
+    alpha_db, beta_db, ns = world
+    direct = make_url(beta_db.url)
+    with TcpProxy(direct.host or "127.0.0.1", direct.port or 5432) as proxy:
+        proxied = Database(direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+        beta = await start_bus(settings_for("beta", proxied.url, ns, run_relay=False), proxied, {Pinged: recording()})
+        alpha = await start_bus(settings_for("alpha", alpha_db.url, ns, run_consumer=False), alpha_db)
+        try:
+            proxy.refuse()
+            await emit(alpha_db, 1, 2, 3)
+            await asyncio.sleep(2 * sum(ns.retry_delays_ms) / 1000 + 1)
+            assert await ns.queue_depth(ns.topology.dead_queue("beta")) == 0
+            proxy.accept()
+            await wait_for(lambda: _all_present(beta_db, [1, 2, 3]), timeout=30)
+            assert await counts(beta_db) == {1: 1, 2: 1, 3: 1}
+            assert await ns.queue_depth(ns.topology.dead_queue("beta")) == 0
+        finally:
+            await alpha.stop()
+            await beta.stop()
+            await proxied.dispose()

@@ -5,7 +5,8 @@ messages (one inbox insert, one commit); when idle a batch is a single message, 
 a couple of milliseconds for company. A message is acked only after its transaction commits. If
 a batch fails, its messages are handled one by one, so a poison message cannot hold back its
 neighbours; a message that fails alone is retried through the delay queues and, after the last
-delay, dead-lettered.
+delay, dead-lettered. A failure while the service's own database does not answer is not the
+message's: the batch waits for the database instead of using up its retries.
 A redelivered message whose id is already in the inbox is acked without running its handler.
 """
 
@@ -55,6 +56,9 @@ class Consumer:
         max_batch: int = 50,
         workers: int = 2,
         linger_s: float = 0.002,
+        database_pause_s: float = 0.5,
+        database_max_pause_s: float = 5.0,
+        database_ping_timeout_s: float = 2.0,
     ) -> None:
         self.service = service
         self.db = db
@@ -65,6 +69,9 @@ class Consumer:
         self.max_batch = max_batch
         self.workers = workers
         self.linger_s = linger_s
+        self.database_pause_s = database_pause_s
+        self.database_max_pause_s = database_max_pause_s
+        self.database_ping_timeout_s = database_ping_timeout_s
         self._queues: ServiceQueues | None = None
         self._pending: asyncio.Queue[Delivery] = asyncio.Queue()
         self._worker_tasks: list[asyncio.Task] = []
@@ -123,16 +130,20 @@ class Consumer:
                 log.exception("consumer worker error")
 
     async def _handle(self, batch: list[Delivery]) -> None:
-        try:
-            await self.apply(batch)
-        except Exception as exc:
-            if len(batch) > 1:
-                for delivery in batch:
-                    await self._handle([delivery])
+        while True:
+            try:
+                await self.apply(batch)
+                break
+            except Exception as exc:
+                if await self._waited_for_database():
+                    continue
+                if len(batch) > 1:
+                    for delivery in batch:
+                        await self._handle([delivery])
+                    return
+                log.warning("handler failed", exc_info=True, extra={"event_id": str(batch[0].envelope.id), "type": batch[0].envelope.type})
+                await self._retry_or_dead_letter(batch[0].message, exc)
                 return
-            log.warning("handler failed", exc_info=True, extra={"event_id": str(batch[0].envelope.id), "type": batch[0].envelope.type})
-            await self._retry_or_dead_letter(batch[0].message, exc)
-            return
         # All at once: each ack waits until the writer task has sent it, one loop turn each when
         # awaited in turn.
         await asyncio.gather(*(self.acknowledge(delivery.message) for delivery in batch))
@@ -152,6 +163,25 @@ class Consumer:
                     with self._handling(delivery):
                         await subscription.handler(delivery.event, uow)
             await uow.commit()
+
+    async def _waited_for_database(self) -> bool:
+        """After a failure: if our own database does not answer, the failure is the outage's, not
+        the messages'. Counting it against them would dead-letter everything that arrives during
+        an outage longer than the retry delays, so the batch is held (unacked: a crash meanwhile
+        gives it back to the broker) until the database answers again, and then handled anew.
+        False when the database answers: the failure was the messages' own."""
+        pause = self.database_pause_s
+        waited = False
+        while True:
+            try:
+                await self.db.ping(timeout=self.database_ping_timeout_s)
+                return waited
+            except Exception:
+                if not waited:
+                    log.warning("database unreachable; holding deliveries until it answers")
+                waited = True
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.database_max_pause_s)
 
     async def acknowledge(self, message: AbstractIncomingMessage) -> None:
         await message.ack()
