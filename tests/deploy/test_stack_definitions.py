@@ -166,3 +166,12 @@ def test_bookings_reaches_billing_on_its_port_everywhere(compose):
     assert compose["services"]["bookings"]["environment"]["BOOKINGS_BILLING_URL"] == f"http://billing:{port}"
     config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
     assert config["BOOKINGS_BILLING_URL"] == f"http://billing:{port}"
+
+
+def test_billing_reaches_messaging_on_its_port_everywhere(compose):
+    """Billing asks messaging about a membership it has not heard of yet (pay right away)."""
+    port = MessagingSettings().port
+    assert BillingSettings().messaging_url == f"http://127.0.0.1:{port}"
+    assert compose["services"]["billing"]["environment"]["BILLING_MESSAGING_URL"] == f"http://messaging:{port}"
+    config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
+    assert config["BILLING_MESSAGING_URL"] == f"http://messaging:{port}"
