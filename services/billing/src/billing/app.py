@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from settle_kit.service import create_service_app, supervise
 
 from billing.admin.endpoints import router as admin
+from billing.checkout import purposes as checkout_purposes
 from billing.booking_payments.endpoints import router as booking_payments
 from billing.config import Settings
 from billing.connect.endpoints import router as connect
@@ -14,13 +15,14 @@ from billing.payments.endpoints import router as payments
 from billing.payments.reconciliation import run_reconciliation
 from billing.stripe_api import create_stripe_client
 from billing.stripe_tasks.runner import StripeTaskRunner
-from billing.subscriptions import SUBSCRIPTIONS
+from billing.subscriptions import CHECKOUT_PURPOSES, SUBSCRIPTIONS
 from billing.webhooks.endpoints import router as webhooks
 from billing.webhooks.processor import StripeEventProcessor
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    checkout_purposes.install(CHECKOUT_PURPOSES)
 
     async def start_stripe_work(app: FastAPI) -> None:
         db = app.state.db

@@ -5,6 +5,7 @@ from settle_contracts.messaging import ConversationCreated, ProjectCreated, Proj
 from settle_kit.bus.subscriptions import Subscriptions
 
 from billing.booking_payments import handlers as booking_payments
+from billing.checkout.purposes import CheckoutPurpose
 from billing.membership import handlers as membership
 
 SUBSCRIPTIONS = Subscriptions(
@@ -17,3 +18,7 @@ SUBSCRIPTIONS = Subscriptions(
         BookingRefundRequested: booking_payments.on_refund_requested,
     }
 )
+
+# Payment purposes paid through Stripe Checkout, and the context told of their sessions and
+# payments (see billing.checkout): the one list, installed by app.create_app.
+CHECKOUT_PURPOSES: dict[str, CheckoutPurpose] = {}

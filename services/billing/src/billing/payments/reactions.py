@@ -21,6 +21,11 @@ async def on_payment_moved(uow: UnitOfWork, payment: Payment, target: str, **ext
         from billing.connect import transfers
 
         await transfers.on_payment_refunded(uow, payment, extra["refund_id"])
+    # Purposes paid through Checkout hear of their payments through the registry filled at the
+    # composition root (billing.checkout.purposes), never by an import here.
+    from billing.checkout import purposes
+
+    await purposes.payment_moved(uow, payment, target, **extra)
     if payment.purpose == "credit_purchase":
         # Imported here: the credits context opens its payments through payments.service.
         from billing.credits import purchases

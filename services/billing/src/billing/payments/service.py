@@ -78,7 +78,7 @@ def check_chargeable(amount: int, currency: str, field: str = "amount") -> None:
         )
 
 
-async def decide_payment(uow: UnitOfWork, client: stripe.StripeClient, payment: Payment) -> Payment:
+async def decide_payment(uow: UnitOfWork, client: stripe.StripeClient | None, payment: Payment) -> Payment:
     """Records a new payment of any purpose, `requires_payment` and without its PaymentIntent yet,
     emits `billing.payment.created`, and asks the background to open the intent should the caller
     not manage to (`open_intent`). The payment's id must be fixed by the caller's own idempotency
@@ -88,10 +88,11 @@ async def decide_payment(uow: UnitOfWork, client: stripe.StripeClient, payment: 
     PaymentRepository(uow.session).add(payment)
     await uow.session.flush()
     uow.emit(events.PaymentCreated(**_state(payment)))
-    await queue.enqueue(
-        uow, id=intent_task_id(payment.id), kind=queue.OPEN_PAYMENT_INTENT, requested_by="billing", payment_id=payment.id,
-        not_before=stripe_api.handover_at(client),
-    )
+    if payment.stripe_payment_intent_id is None:  # known already: paid through Checkout (billing.checkout)
+        await queue.enqueue(
+            uow, id=intent_task_id(payment.id), kind=queue.OPEN_PAYMENT_INTENT, requested_by="billing", payment_id=payment.id,
+            not_before=stripe_api.handover_at(client),
+        )
     return payment
 
 

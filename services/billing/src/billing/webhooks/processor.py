@@ -25,6 +25,7 @@ from settle_kit.bus.uow import UnitOfWork
 from settle_kit.db import Database
 from settle_kit.work_queue import ALREADY_DONE, Backoff, Outcome, WorkQueue
 
+from billing.checkout import events as checkout
 from billing.connect import accounts
 from billing.payments import service
 from billing.payments.models import Payment
@@ -141,6 +142,10 @@ class StripeEventProcessor:
         if event_type == "account.updated":
             if fetched.account is not None:
                 await accounts.apply_account(uow, fetched.account)
+            return
+        if checkout.is_checkout_event(event_type):
+            # A session's signed event is final about it: nothing to read from Stripe first.
+            await checkout.apply(uow, event_type, _object_of(payload))
             return
         intent_id = _intent_of(event_type, payload)
         if intent_id is None or not fetched.ours:
