@@ -26,6 +26,7 @@ from settle_kit.errors import install_problem_handlers
 from settle_kit.health import broker_check, consumer_check, database_check, health_router, relay_check
 from settle_kit.logs import configure_logging
 from settle_kit.middleware import RequestIdMiddleware
+from settle_kit.nul_guard import RefuseNul
 from settle_kit.retention import run_retention
 from settle_kit.settings import ServiceSettings
 from settle_kit.telemetry import FASTAPI_TELEMETRY, configure_tracing, instrument_app, instrument_engine
@@ -100,6 +101,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.background = {}
     install_problem_handlers(app)
+    app.add_middleware(RefuseNul)
     app.add_middleware(RequestIdMiddleware)
     checks = {"database": database_check, "broker": broker_check}
     if settings.run_relay:
