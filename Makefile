@@ -102,6 +102,7 @@ bench: install
 	$(PY) bench/bus.py
 	$(PY) bench/webhooks.py
 	$(PY) bench/ledger.py
+	$(PY) bench/sms.py
 	$(PY) bench/stripe_sim.py
 
 catalog: install
