@@ -147,6 +147,8 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
         env[f"GATEWAY_{upper}_URL"] = f"http://127.0.0.1:{ports[service]}"
     env["BOOKINGS_BILLING_URL"] = f"http://127.0.0.1:{ports['billing']}"
     env["BILLING_MESSAGING_URL"] = f"http://127.0.0.1:{ports['messaging']}"
+    # Invoices' payment links (/pay/{code}) are served through the gateway.
+    env["BILLING_PUBLIC_URL"] = f"http://127.0.0.1:{ports['gateway']}"
     env.update(extra_env or {})
     platform = Platform(
         env=env,

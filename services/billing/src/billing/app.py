@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from settle_kit.clock import Clock
 from settle_kit.service import create_service_app, supervise
 
 from billing.admin.endpoints import router as admin
@@ -10,6 +11,10 @@ from billing.booking_payments.endpoints import router as booking_payments
 from billing.config import Settings
 from billing.connect.endpoints import router as connect
 from billing.credits.endpoints import router as credits
+from billing.dev_clock import router as dev_clock
+from billing.invoices.endpoints import router as invoices
+from billing.invoices.reminders import ReminderScheduler
+from billing.invoices.service import Urls
 from billing.membership import messaging_client
 from billing.payments.endpoints import router as payments
 from billing.payments.reconciliation import run_reconciliation
@@ -23,6 +28,7 @@ from billing.webhooks.processor import StripeEventProcessor
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     checkout_purposes.install(CHECKOUT_PURPOSES)
+    clock = Clock(settings.fake_now)
 
     async def start_stripe_work(app: FastAPI) -> None:
         db = app.state.db
@@ -41,15 +47,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         supervise(app, "stripe-events", app.state.stripe_events.run())
         supervise(app, "stripe-tasks", app.state.stripe_tasks.run())
+        app.state.invoice_reminders = ReminderScheduler(
+            db, clock, Urls(settings.public_url), interval_s=settings.reminder_interval_s, hold_s=settings.reminder_hold_s,
+            reminder_hour=settings.reminder_hour,
+        )
+        supervise(app, "invoice-reminders", app.state.invoice_reminders.run())
         supervise(
             app, "reconciliation", run_reconciliation(db, timedelta(seconds=settings.reconcile_after_s), settings.reconcile_interval_s)
         )
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Settle billing",
-        routers=[payments, credits, booking_payments, connect, webhooks, admin],
+        routers=[payments, credits, booking_payments, connect, webhooks, admin, invoices, dev_clock],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_stripe_work, messaging_client.start],
         on_shutdown=[messaging_client.stop],
     )
+    app.state.clock = clock
+    return app

@@ -1,4 +1,6 @@
-from pydantic import Field, SecretStr
+from datetime import datetime
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from settle_kit.settings import ServiceSettings
@@ -50,3 +52,20 @@ class Settings(ServiceSettings):
     # pages of the frontend.
     connect_return_url: str = "http://127.0.0.1:8000/payouts/onboarding/return"
     connect_refresh_url: str = "http://127.0.0.1:8000/payouts/onboarding/refresh"
+
+    # Invoices: where customers open payment links (`<public_url>/pay/{code}`, the gateway).
+    public_url: str = "http://127.0.0.1:8000"
+    # Reminders: how often the scheduler looks for due levels; how long a decided reminder waits
+    # before it goes (a payment being made meanwhile withdraws it); the hour of the customer's day
+    # from which a level is due (inside notifications' quiet-hour rules: 08:00-21:00).
+    reminder_interval_s: float = Field(30.0, gt=0)
+    reminder_hold_s: float = Field(300.0, ge=0)
+    reminder_hour: int = Field(10, ge=8, le=20)
+    # Development and tests only: billing's clock starts at this instant (settle_kit.clock).
+    fake_now: datetime | None = None
+
+    @model_validator(mode="after")
+    def _no_fake_clock_in_production(self) -> "Settings":
+        if self.fake_now is not None and self.env == "production":
+            raise ValueError("BILLING_FAKE_NOW is refused when SETTLE_ENV=production")
+        return self

@@ -23,7 +23,7 @@ from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.service import freeze_startup_objects
 from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
-from gateway import docs, onboarding, openapi, proxy
+from gateway import docs, onboarding, openapi, proxy, routes
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.ratelimit import RateLimits
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith("/v1/") and path not in OWN_PATHS:
+        if scope["type"] == "http" and routes.is_forwarded(path) and path not in OWN_PATHS:
             await forwarder(scope, receive, send)
         else:
             await app(scope, receive, send)

@@ -19,6 +19,9 @@ ROUTES: dict[str, str] = {
     "/v1/admin/stripe-events": "billing",
     "/v1/admin/stripe-tasks": "billing",
     "/v1/invoices": "billing",
+    "/v1/jobs": "billing",
+    # Pages for people without an account (an invoice's customer), not API operations.
+    "/pay": "billing",
     "/v1/experts": "bookings",
     "/v1/payout-accounts": "bookings",
     "/v1/bookings": "bookings",
@@ -29,8 +32,11 @@ ROUTES: dict[str, str] = {
     "/v1/webhooks/twilio": "notifications",
 }
 
-# Callers that cannot hold our JWT; the service verifies their own signature instead.
-PUBLIC_PREFIXES = ("/v1/webhooks/",)
+# Callers that cannot hold our JWT; the service verifies their own signature instead (webhooks)
+# or the address is the secret (an invoice's payment link).
+PUBLIC_PREFIXES = ("/v1/webhooks/", "/pay/")
+# What the gateway forwards; anything else it answers itself.
+FORWARDED_PREFIXES = ("/v1/", "/pay/")
 
 _BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
 
@@ -44,3 +50,7 @@ def service_for(path: str) -> str | None:
 
 def is_public(path: str) -> bool:
     return path.startswith(PUBLIC_PREFIXES)
+
+
+def is_forwarded(path: str) -> bool:
+    return path.startswith(FORWARDED_PREFIXES)

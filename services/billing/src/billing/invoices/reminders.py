@@ -1,0 +1,144 @@
+"""Reminders: billing decides which one is due, because only billing knows at that instant whether
+the invoice is paid; notifications only sends (and keeps reminders inside the customer's
+daytime).
+
+Levels, by days past the due date on the customer's calendar (time zone from their number),
+each due from `reminder_hour` local time: `due` (the due day), `overdue` (>0), `past_due` (>7),
+`final_notice` (>14). A level is at most once per invoice (unique constraint), so how often or on
+how many replicas the scheduler runs never matters.
+
+Two steps, each a short transaction with the invoice locked:
+- decide: the level due now is recorded `scheduled`, to go `hold` later. Only the level due now:
+  after downtime, not a burst of the stale ones; never a level below one already decided.
+- send: a scheduled reminder is sent (an SMS asked of notifications through the outbox, with a
+  link for what remains) or withdrawn: the invoice paid or cancelled, a payment in flight
+  (processing), reminders turned off, or a later level due by now. The hold gives a payment
+  being made at that moment (a checkout just completed, its webhook on the way) time to land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from settle_contracts.notifications import SmsRequested
+from settle_kit.bus.uow import UnitOfWork
+from settle_kit.clock import Clock
+from settle_kit.db import Database
+from settle_kit.models import stable_id
+from settle_kit.phones import time_zone
+
+from billing.invoices import texts
+from billing.invoices.models import Invoice, Reminder
+from billing.invoices.repository import InvoiceRepository
+from billing.invoices.service import REMINDER_REFERENCE, Urls, balance_of, link_for_remaining
+
+log = logging.getLogger(__name__)
+RANK = {level: i for i, level in enumerate(texts.LEVELS)}
+BATCH = 100
+
+
+def days_overdue(invoice: Invoice, now: datetime, reminder_hour: int) -> int | None:
+    """Whole days past the due date on the customer's calendar, a day starting at `reminder_hour`."""
+    if invoice.due_date is None:
+        return None
+    local = now.astimezone(time_zone(invoice.customer_phone)) - timedelta(hours=reminder_hour)
+    return (local.date() - invoice.due_date).days
+
+
+def level_due(invoice: Invoice, now: datetime, reminder_hour: int) -> str | None:
+    days = days_overdue(invoice, now, reminder_hour)
+    if days is None or days < 0:
+        return None
+    return max((level for level in texts.LEVELS if texts.LEVEL_DAYS[level] <= days), key=RANK.__getitem__)
+
+
+class ReminderScheduler:
+    def __init__(self, db: Database, clock: Clock, urls: Urls, *, interval_s: float, hold_s: float, reminder_hour: int) -> None:
+        self.db, self.clock, self.urls = db, clock, urls
+        self.interval_s, self.hold, self.reminder_hour = interval_s, timedelta(seconds=hold_s), reminder_hour
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("invoice reminders failed; retried at the next run")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            self._wake.clear()
+
+    async def run_once(self) -> tuple[int, int]:
+        decided = await self.decide()
+        return decided, await self.send()
+
+    async def decide(self) -> int:
+        now = self.clock.now()
+        decided = 0
+        async with UnitOfWork(self.db, "billing") as uow:
+            repository = InvoiceRepository(uow.session)
+            # Due by tomorrow in UTC covers every time zone; each invoice is then judged in its own.
+            for invoice in await repository.due_for_reminders((now + timedelta(days=1)).date(), BATCH):
+                level = level_due(invoice, now, self.reminder_hour)
+                if level is None:
+                    continue
+                if any(RANK[r.level] >= RANK[level] for r in await repository.reminders(invoice.id)):
+                    continue
+                repository.add(Reminder(
+                    id=stable_id("rem", invoice.id, level), invoice_id=invoice.id, level=level, status="scheduled", decided_at=now,
+                    send_after=now + self.hold,
+                ))
+                decided += 1
+            await uow.session.flush()
+            await uow.commit()
+        return decided
+
+    async def send(self) -> int:
+        now = self.clock.now()
+        sent = 0
+        async with UnitOfWork(self.db, "billing") as uow:
+            repository = InvoiceRepository(uow.session)
+            for reminder in await repository.reminders_to_send(now, BATCH):
+                invoice = await repository.get(reminder.invoice_id, for_update=True)
+                reason = await self._withdrawal(uow, invoice, reminder, now)
+                if reason is not None:
+                    reminder.status, reminder.withdrawn_reason = "withdrawn", reason
+                    continue
+                found = await balance_of(uow, invoice)
+                link = await link_for_remaining(uow, invoice, found, now)
+                body = texts.reminder(
+                    reminder.level, found.remaining, invoice.currency, self.urls.pay(link.code), days_overdue(invoice, now, 0) or 0,
+                )
+                envelope = uow.emit(SmsRequested(
+                    to_phone=invoice.customer_phone, body=body, kind="reminder", requested_by=invoice.issuer_id,
+                    reference_type=REMINDER_REFERENCE, reference_id=reminder.id,
+                ))
+                reminder.status, reminder.sent_at, reminder.body, reminder.link_id = "sent", now, body, link.id
+                reminder.sms_id, reminder.sms_status = SmsRequested.sms_id(envelope.id), "queued"
+                link.sent_at = link.sent_at or now
+                sent += 1
+            await uow.session.flush()
+            await uow.commit()
+        return sent
+
+    async def _withdrawal(self, uow: UnitOfWork, invoice: Invoice, reminder: Reminder, now: datetime) -> str | None:
+        """Why the reminder must not go now, if it must not."""
+        if invoice.cancelled_at is not None:
+            return "invoice_cancelled"
+        found = await balance_of(uow, invoice)
+        if found.remaining <= 0:
+            return "invoice_paid"
+        if found.in_flight:
+            return "payment_in_flight"
+        if not invoice.reminders or invoice.due_date is None:
+            return "reminders_off"
+        current = level_due(invoice, now, self.reminder_hour)
+        if current is not None and RANK[current] > RANK[reminder.level]:
+            return "superseded"
+        return None

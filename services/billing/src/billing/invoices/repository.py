@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Select, exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.invoices.models import Invoice, LinkSession, PaymentLink, Reminder
+from billing.payments.models import Payment, Refund
+
+# The next number of an issuer's invoices, in one statement (concurrent creations get different ones).
+_NEXT_NUMBER = text(
+    "INSERT INTO invoice_counters (issuer_id, last) VALUES (:issuer_id, 1) "
+    "ON CONFLICT (issuer_id) DO UPDATE SET last = invoice_counters.last + 1 RETURNING last"
+)
+
+
+class InvoiceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, entity: object) -> None:
+        self.session.add(entity)
+
+    async def get(self, invoice_id: str, *, for_update: bool = False, skip_locked: bool = False) -> Invoice | None:
+        lock = {"skip_locked": True} if skip_locked else for_update
+        return await self.session.get(Invoice, invoice_id, with_for_update=lock, populate_existing=bool(lock))
+
+    async def next_number(self, issuer_id: str) -> int:
+        return await self.session.scalar(_NEXT_NUMBER, {"issuer_id": issuer_id})
+
+    async def number_taken(self, issuer_id: str, number: str) -> bool:
+        return bool(await self.session.scalar(select(exists().where(Invoice.issuer_id == issuer_id, Invoice.number == number))))
+
+    def listing(self, issuer_id: str | None) -> Select:
+        query = select(Invoice)
+        return query if issuer_id is None else query.where(Invoice.issuer_id == issuer_id)
+
+    async def payments(self, invoice_id: str) -> list[Payment]:
+        return list(await self.session.scalars(select(Payment).where(Payment.purpose == "invoice", Payment.reference_id == invoice_id)))
+
+    async def payments_of(self, invoice_ids: list[str]) -> dict[str, list[Payment]]:
+        found: dict[str, list[Payment]] = {i: [] for i in invoice_ids}
+        if invoice_ids:
+            for payment in await self.session.scalars(
+                select(Payment).where(Payment.purpose == "invoice", Payment.reference_id.in_(invoice_ids))
+            ):
+                found[payment.reference_id].append(payment)
+        return found
+
+    async def reserved_for_refunds(self, invoice_id: str) -> int:
+        """Refunds of the invoice's payments decided but not yet taken by Stripe."""
+        return int(await self.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0))
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.purpose == "invoice", Payment.reference_id == invoice_id, Refund.stripe_refund_id.is_(None), Refund.status == "pending")
+        ))
+
+    async def links_of(self, invoice_ids: list[str]) -> dict[str, list[PaymentLink]]:
+        found: dict[str, list[PaymentLink]] = {i: [] for i in invoice_ids}
+        if invoice_ids:
+            query = select(PaymentLink).where(PaymentLink.invoice_id.in_(invoice_ids)).order_by(PaymentLink.created_at, PaymentLink.id)
+            for link in await self.session.scalars(query):
+                found[link.invoice_id].append(link)
+        return found
+
+    async def link(self, link_id: str, *, for_update: bool = False) -> PaymentLink | None:
+        return await self.session.get(PaymentLink, link_id, with_for_update=for_update, populate_existing=for_update)
+
+    async def link_by_code(self, code: str) -> PaymentLink | None:
+        return await self.session.scalar(select(PaymentLink).where(PaymentLink.code == code))
+
+    async def sessions_of(self, link_id: str) -> list[LinkSession]:
+        return list(await self.session.scalars(select(LinkSession).where(LinkSession.link_id == link_id).order_by(LinkSession.seq)))
+
+    async def link_session(self, session_id: str, *, for_update: bool = False) -> LinkSession | None:
+        return await self.session.get(LinkSession, session_id, with_for_update=for_update, populate_existing=for_update)
+
+    async def session_by_stripe_id(self, stripe_session_id: str) -> LinkSession | None:
+        return await self.session.scalar(select(LinkSession).where(LinkSession.stripe_session_id == stripe_session_id))
+
+    async def session_by_payment(self, payment_id: str) -> LinkSession | None:
+        return await self.session.scalar(select(LinkSession).where(LinkSession.payment_id == payment_id))
+
+    async def reminders(self, invoice_id: str) -> list[Reminder]:
+        return list(await self.session.scalars(select(Reminder).where(Reminder.invoice_id == invoice_id).order_by(Reminder.decided_at)))
+
+    async def reminder_by_sms(self, sms_id: str, *, for_update: bool = True) -> Reminder | None:
+        query = select(Reminder).where(Reminder.sms_id == sms_id)
+        return await self.session.scalar(query.with_for_update() if for_update else query)
+
+    async def due_for_reminders(self, latest_due: date, limit: int) -> list[Invoice]:
+        """Unpaid invoices with reminders on, due by `latest_due`, not yet at their last level;
+        locked, skipping those another scheduler holds."""
+        final = exists().where(Reminder.invoice_id == Invoice.id, Reminder.level == "final_notice")
+        query = (
+            select(Invoice)
+            .where(Invoice.reminders, Invoice.status.in_(("pending", "partial")), Invoice.due_date <= latest_due, ~final)
+            .order_by(Invoice.due_date, Invoice.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self.session.scalars(query))
+
+    async def reminders_to_send(self, now: datetime, limit: int) -> list[Reminder]:
+        query = (
+            select(Reminder)
+            .where(Reminder.status == "scheduled", Reminder.send_after <= now)
+            .order_by(Reminder.send_after)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self.session.scalars(query))
+
+    async def scheduled_reminders(self, invoice_id: str) -> list[Reminder]:
+        return list(await self.session.scalars(
+            select(Reminder).where(Reminder.invoice_id == invoice_id, Reminder.status == "scheduled").with_for_update()
+        ))
+
+    async def job_invoices(self, issuer_id: str, job_id: str) -> list[Invoice]:
+        return list(await self.session.scalars(select(Invoice).where(Invoice.issuer_id == issuer_id, Invoice.job_id == job_id)))
