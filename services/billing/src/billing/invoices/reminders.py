@@ -11,9 +11,11 @@ Two steps, each a short transaction with the invoice locked:
 - decide: the level due now is recorded `scheduled`, to go `hold` later. Only the level due now:
   after downtime, not a burst of the stale ones; never a level below one already decided.
 - send: a scheduled reminder is sent (an SMS asked of notifications through the outbox, with a
-  link for what remains) or withdrawn: the invoice paid or cancelled, a payment in flight
-  (processing), reminders turned off, or a later level due by now. The hold gives a payment
-  being made at that moment (a checkout just completed, its webhook on the way) time to land.
+  link for what remains) in the customer's daytime (else it waits for their morning: queued
+  overnight at notifications, a payment landing before morning could no longer stop it), or
+  withdrawn: the invoice paid or cancelled, a payment in flight (processing), reminders turned
+  off, or a later level due by now. The hold gives a payment being made at that moment (a
+  checkout just completed, its webhook on the way) time to land.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from settle_contracts.notifications import SmsRequested
 from settle_kit.bus.uow import UnitOfWork
@@ -38,6 +40,8 @@ from billing.invoices.service import REMINDER_REFERENCE, Urls, balance_of, link_
 log = logging.getLogger(__name__)
 RANK = {level: i for i, level in enumerate(texts.LEVELS)}
 BATCH = 100
+# Reminders go before this hour of the customer's day (notifications' quiet hours start at 21:00).
+LAST_HOUR = 20
 
 
 def days_overdue(invoice: Invoice, now: datetime, reminder_hour: int) -> int | None:
@@ -110,6 +114,11 @@ class ReminderScheduler:
                 if reason is not None:
                     reminder.status, reminder.withdrawn_reason = "withdrawn", reason
                     continue
+                if (later := self._next_daytime(invoice, now)) is not None:
+                    # Sent by us in the customer's daytime, never queued at notifications overnight,
+                    # where a payment landing before morning could no longer withdraw it.
+                    reminder.send_after = later
+                    continue
                 found = await balance_of(uow, invoice)
                 link = await link_for_remaining(uow, invoice, found, now)
                 body = texts.reminder(
@@ -126,6 +135,16 @@ class ReminderScheduler:
             await uow.session.flush()
             await uow.commit()
         return sent
+
+    def _next_daytime(self, invoice: Invoice, now: datetime) -> datetime | None:
+        """None inside the customer's day (from `reminder_hour` to LAST_HOUR there); else when it
+        next starts."""
+        zone = time_zone(invoice.customer_phone)
+        local = now.astimezone(zone)
+        if self.reminder_hour <= local.hour < LAST_HOUR:
+            return None
+        day = local.date() if local.hour < self.reminder_hour else local.date() + timedelta(days=1)
+        return datetime.combine(day, time(self.reminder_hour), tzinfo=zone).astimezone(now.tzinfo)
 
     async def _withdrawal(self, uow: UnitOfWork, invoice: Invoice, reminder: Reminder, now: datetime) -> str | None:
         """Why the reminder must not go now, if it must not."""
