@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("overdue_from", ts),
         sa.Column("job_id", sa.String(64)),
         sa.Column("reminders", sa.Boolean, nullable=False),
+        # When the scheduler should next look at the invoice (the next reminder level's start).
+        sa.Column("next_reminder_at", ts),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("created_at", ts, nullable=False),
         sa.Column("updated_at", ts, nullable=False),
@@ -47,7 +49,9 @@ def upgrade() -> None:
     op.create_index("ix_invoices_issuer_created", "invoices", ["issuer_id", "created_at"])
     op.create_index("ix_invoices_job_id", "invoices", ["job_id"])
     op.create_index("ix_invoices_status", "invoices", ["status"])
-    op.create_index("ix_invoices_due", "invoices", ["due_date"], postgresql_where=sa.text("reminders AND status IN ('pending', 'partial')"))
+    op.create_index(
+        "ix_invoices_next_reminder", "invoices", ["next_reminder_at"], postgresql_where=sa.text("reminders AND status IN ('pending', 'partial')")
+    )
     op.create_table(
         "invoice_counters",
         sa.Column("issuer_id", sa.String(64), primary_key=True),

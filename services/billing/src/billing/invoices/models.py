@@ -23,7 +23,7 @@ class Invoice(Base):
         UniqueConstraint("issuer_id", "number", name="issuer_number"),
         CheckConstraint("total_amount > 0", name="total_positive"),
         Index("ix_invoices_issuer_created", "issuer_id", "created_at"),
-        Index("ix_invoices_due", "due_date", postgresql_where=text("reminders AND status IN ('pending', 'partial')")),
+        Index("ix_invoices_next_reminder", "next_reminder_at", postgresql_where=text("reminders AND status IN ('pending', 'partial')")),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -40,6 +40,8 @@ class Invoice(Base):
     overdue_from: Mapped[datetime | None]
     job_id: Mapped[str | None] = mapped_column(String(64), index=True)
     reminders: Mapped[bool] = mapped_column(default=True)
+    # When the reminder scheduler next looks at it (the start of the next level); None: never again.
+    next_reminder_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -87,18 +87,17 @@ class ReminderScheduler:
         decided = 0
         async with UnitOfWork(self.db, "billing") as uow:
             repository = InvoiceRepository(uow.session)
-            # Due by tomorrow in UTC covers every time zone; each invoice is then judged in its own.
-            for invoice in await repository.due_for_reminders((now + timedelta(days=1)).date(), BATCH):
+            for invoice in await repository.due_for_reminders(now, BATCH):
                 level = level_due(invoice, now, self.reminder_hour)
-                if level is None:
-                    continue
-                if any(RANK[r.level] >= RANK[level] for r in await repository.reminders(invoice.id)):
-                    continue
-                repository.add(Reminder(
-                    id=stable_id("rem", invoice.id, level), invoice_id=invoice.id, level=level, status="scheduled", decided_at=now,
-                    send_after=now + self.hold,
-                ))
-                decided += 1
+                reached = max((RANK[r.level] for r in await repository.reminders(invoice.id)), default=-1)
+                if level is not None and RANK[level] > reached:
+                    repository.add(Reminder(
+                        id=stable_id("rem", invoice.id, level), invoice_id=invoice.id, level=level, status="scheduled", decided_at=now,
+                        send_after=now + self.hold,
+                    ))
+                    reached = RANK[level]
+                    decided += 1
+                invoice.next_reminder_at = self._level_starts(invoice, reached + 1)
             await uow.session.flush()
             await uow.commit()
         return decided
@@ -135,6 +134,13 @@ class ReminderScheduler:
             await uow.session.flush()
             await uow.commit()
         return sent
+
+    def _level_starts(self, invoice: Invoice, rank: int) -> datetime | None:
+        """When the level of `rank` starts for the invoice (None past the last level)."""
+        if rank >= len(texts.LEVELS) or invoice.due_date is None:
+            return None
+        day = invoice.due_date + timedelta(days=texts.LEVEL_DAYS[texts.LEVELS[rank]])
+        return datetime.combine(day, time(self.reminder_hour), tzinfo=time_zone(invoice.customer_phone))
 
     def _next_daytime(self, invoice: Invoice, now: datetime) -> datetime | None:
         """None inside the customer's day (from `reminder_hour` to LAST_HOUR there); else when it

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,14 +89,13 @@ class InvoiceRepository:
         query = select(Reminder).where(Reminder.sms_id == sms_id)
         return await self.session.scalar(query.with_for_update() if for_update else query)
 
-    async def due_for_reminders(self, latest_due: date, limit: int) -> list[Invoice]:
-        """Unpaid invoices with reminders on, due by `latest_due`, not yet at their last level;
-        locked, skipping those another scheduler holds."""
-        final = exists().where(Reminder.invoice_id == Invoice.id, Reminder.level == "final_notice")
+    async def due_for_reminders(self, now: datetime, limit: int) -> list[Invoice]:
+        """Unpaid invoices with reminders on whose next level may have started; locked, skipping
+        those another scheduler holds."""
         query = (
             select(Invoice)
-            .where(Invoice.reminders, Invoice.status.in_(("pending", "partial")), Invoice.due_date <= latest_due, ~final)
-            .order_by(Invoice.due_date, Invoice.id)
+            .where(Invoice.reminders, Invoice.status.in_(("pending", "partial")), Invoice.next_reminder_at <= now)
+            .order_by(Invoice.next_reminder_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

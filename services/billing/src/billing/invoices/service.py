@@ -53,11 +53,14 @@ def customer_payer(invoice_id: str) -> str:
     return f"{CUSTOMER_PREFIX}{invoice_id}"
 
 
+def _start_of(day: date | None, phone: str) -> datetime | None:
+    """Midnight starting `day` on the customer's calendar."""
+    return None if day is None else datetime.combine(day, time(0), tzinfo=time_zone(phone))
+
+
 def overdue_from(due: date | None, phone: str) -> datetime | None:
     """The end of the due day on the customer's calendar."""
-    if due is None:
-        return None
-    return datetime.combine(due + timedelta(days=1), time(0), tzinfo=time_zone(phone))
+    return None if due is None else _start_of(due + timedelta(days=1), phone)
 
 
 async def create(uow: UnitOfWork, issuer: Principal, data: InvoiceCreate, invoice_id: str, *, now: datetime, allow_test_numbers: bool) -> Invoice:
@@ -81,6 +84,8 @@ async def create(uow: UnitOfWork, issuer: Principal, data: InvoiceCreate, invoic
         customer_phone=phone, customer_email=data.customer.email, description=data.description, total_amount=data.total.amount,
         currency=data.total.currency, due_date=data.due_date, overdue_from=overdue_from(data.due_date, phone), job_id=data.job_id,
         reminders=data.reminders, status="pending", created_at=now, updated_at=now,
+        # The scheduler first looks at the start of the due day on the customer's calendar.
+        next_reminder_at=_start_of(data.due_date, phone),
     )
     repository.add(invoice)
     try:
