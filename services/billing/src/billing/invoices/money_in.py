@@ -18,6 +18,7 @@ from settle_kit.models import stable_id, utcnow
 
 from billing.checkout.purposes import CheckoutPurpose
 from billing.invoices import balance as rules
+from billing.invoices import link_sessions
 from billing.invoices import texts
 from billing.invoices.models import Invoice
 from billing.invoices.repository import InvoiceRepository
@@ -45,6 +46,7 @@ async def on_payment_moved(uow: UnitOfWork, payment: Payment, target: str, **ext
     if invoice.status == "paid":
         invoice.paid_at = invoice.paid_at or payment.succeeded_at or utcnow()
         await _close_open_ends(repository, invoice)
+        await link_sessions.close_sessions(uow, invoice.id)
     elif found.remaining > 0:
         invoice.paid_at = None
     await uow.session.flush()

@@ -85,3 +85,4 @@ async def open_link(db: Database, client: stripe.StripeClient, code: str, urls: 
         visit.payment_id = checkout_events.payment_id_for(session.id)
         await uow.commit()
         return Visit(redirect_to=session.url)
+

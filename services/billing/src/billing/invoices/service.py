@@ -22,7 +22,7 @@ from settle_kit.models import new_id, stable_id
 from settle_kit.phones import NotTextable, textable_e164, time_zone
 
 from billing.invoices import balance as rules
-from billing.invoices import texts
+from billing.invoices import link_sessions, texts
 from billing.invoices.models import Invoice, PaymentLink
 from billing.invoices.repository import InvoiceRepository
 from billing.invoices.schemas import InvoiceCreate, LinkCreate
@@ -262,6 +262,7 @@ async def cancel(uow: UnitOfWork, issuer: Principal, invoice_id: str, *, now: da
             link.status = "cancelled"
     for reminder in await InvoiceRepository(uow.session).scheduled_reminders(invoice.id):
         reminder.status, reminder.withdrawn_reason = "withdrawn", "invoice_cancelled"
+    await link_sessions.close_sessions(uow, invoice.id)
     await uow.session.flush()
     return invoice
 

@@ -30,6 +30,9 @@ SEND_REFUND = "send_refund"
 MAKE_TRANSFER = "make_transfer"
 # Reconciliation: re-read an open payment's PaymentIntent (its webhook may have been lost).
 RECONCILE_PAYMENT = "reconcile_payment"
+# Close a Checkout Session nobody should pay any more (its invoice paid or cancelled); the
+# task's id is the session's row (invoices' payment_link_sessions).
+EXPIRE_LINK_SESSION = "expire_link_session"
 
 # The name of the runner's queue (settle_kit.work_queue): what enqueuing wakes.
 QUEUE = "stripe-tasks"

@@ -20,6 +20,7 @@ from settle_kit.work_queue import Backoff, WorkQueue
 
 from billing.booking_payments import service as booking_payments
 from billing.connect import transfers
+from billing.invoices import link_sessions
 from billing.payments import reconciliation
 from billing.payments import service as payments
 from billing.stripe_tasks import queue
@@ -40,6 +41,7 @@ KINDS: dict[str, Work] = {
     queue.SEND_REFUND: payments.send_refund_for_task,
     queue.MAKE_TRANSFER: transfers.send_for_task,
     queue.RECONCILE_PAYMENT: reconciliation.reconcile_for_task,
+    queue.EXPIRE_LINK_SESSION: link_sessions.expire_for_task,
 }
 
 
