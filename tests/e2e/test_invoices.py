@@ -254,6 +254,7 @@ def test_after_an_outage_of_twenty_days_only_the_final_notice_goes(platform, twi
     customer = daytime_mobile()
     due = date.today() + timedelta(days=1)
     created = new_invoice(platform, issuer, customer, total=12_345, due_date=str(due))
+    short_lived = new_link(platform, issuer, created["id"], type="deposit", expires_in_days=1)
     paid = new_link(platform, issuer, created["id"], type="progress", amount=2_345)
     pay_with_test_helper(platform, open_link(paid["url"]).headers["location"])
     wait_invoice(platform, issuer, created["id"], lambda i: i["status"] == "partial")
@@ -269,6 +270,10 @@ def test_after_an_outage_of_twenty_days_only_the_final_notice_goes(platform, twi
     assert carried["type"] == "final" and carried["amount"] == money(10_000)
     assert eventually(lambda: sent["body"] in texts_to(twilio, customer))
     assert [t for t in texts_to(twilio, customer) if "/pay/" in t] == [sent["body"]]
+    # A link past its expiry answers a page saying so.
+    expired = open_link(short_lived["url"])
+    assert expired.status_code == 410 and "expired" in expired.text
+    assert next(link for link in links if link["id"] == short_lived["id"])["status"] == "expired"
 
 
 def test_an_expired_session_leaves_its_link_usable_and_two_links_paid_at_once_refund_the_excess(platform, twilio):
@@ -334,7 +339,10 @@ def test_bad_input_is_refused_naming_the_field_and_only_the_issuer_acts(platform
     refused({**base, "due_date": "2026-13-45"}, "due_date")
     assert api(platform, "GET", "/v1/invoices", issuer).json()["data"] == []  # nothing created
 
-    first = new_invoice(platform, issuer, phone, total=10_000)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = api(platform, "POST", "/v1/invoices", issuer, json=base, headers=key).json()
+    assert api(platform, "POST", "/v1/invoices", issuer, json=base, headers=key).json()["id"] == first["id"]
+    assert api(platform, "POST", "/v1/invoices", issuer, json={**base, "description": "Gate"}, headers=key).status_code == 409
     second = new_invoice(platform, issuer, phone, total=10_000)
     assert (first["number"], second["number"]) == ("INV-0001", "INV-0002")
     reused = api(platform, "POST", "/v1/invoices", issuer, json={**base, "number": "INV-0001"})
@@ -364,3 +372,19 @@ def test_bad_input_is_refused_naming_the_field_and_only_the_issuer_acts(platform
     # The Stripe page the customer had open no longer takes money.
     client = stripe_client(platform)
     assert eventually(lambda: client.v1.checkout.sessions.retrieve(session_id_of(page_left_open)).status == "expired")
+
+
+def test_nothing_is_texted_to_a_customer_who_opted_out(platform, twilio):
+    issuer = f"ivy-{uuid.uuid4().hex[:8]}"
+    customer = daytime_mobile()
+    twilio.inbound(customer, OUR_NUMBER, "STOP")
+    created = new_invoice(platform, issuer, customer, total=4_000)
+    sent = api(platform, "POST", f"/v1/invoices/{created['id']}/send", issuer, json={})
+    assert sent.status_code == 202 and sent.json()["link"]["type"] == "full"
+
+    def status() -> str | None:
+        texts = api(platform, "GET", "/v1/sms", issuer, params={"limit": 100}).json()["data"]
+        return next((t["status"] for t in texts if t["id"] == sent.json()["sms_id"]), None)
+
+    assert eventually(lambda: status() == "suppressed"), status()
+    assert texts_to(twilio, customer) == []
