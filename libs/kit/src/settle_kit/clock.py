@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel, model_validator
+
 from settle_kit.models import utcnow
 
 
@@ -29,3 +31,17 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self._offset += delta
+
+
+class FakeClockSettings(BaseModel):
+    """Mixed into a service's Settings: `<PREFIX>FAKE_NOW` starts its clock at that instant, in
+    development and tests only (refused when SETTLE_ENV=production)."""
+
+    fake_now: datetime | None = None
+
+    @model_validator(mode="after")
+    def _no_fake_clock_in_production(self):
+        if self.fake_now is not None and getattr(self, "env", None) == "production":
+            prefix = str(self.model_config.get("env_prefix", "")).upper()
+            raise ValueError(f"{prefix}FAKE_NOW is refused when SETTLE_ENV=production")
+        return self

@@ -1,13 +1,13 @@
-from datetime import datetime
-
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from settle_kit.clock import FakeClockSettings
 from settle_kit.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
-    """Billing settings; service-specific variables carry the `BILLING_` prefix."""
+class Settings(ServiceSettings, FakeClockSettings):
+    """Billing settings; service-specific variables carry the `BILLING_` prefix. `BILLING_FAKE_NOW`
+    (development and tests only) starts billing's clock at that instant."""
 
     model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore", populate_by_name=True)
 
@@ -61,11 +61,3 @@ class Settings(ServiceSettings):
     reminder_interval_s: float = Field(30.0, gt=0)
     reminder_hold_s: float = Field(300.0, ge=0)
     reminder_hour: int = Field(10, ge=8, le=20)
-    # Development and tests only: billing's clock starts at this instant (settle_kit.clock).
-    fake_now: datetime | None = None
-
-    @model_validator(mode="after")
-    def _no_fake_clock_in_production(self) -> "Settings":
-        if self.fake_now is not None and self.env == "production":
-            raise ValueError("BILLING_FAKE_NOW is refused when SETTLE_ENV=production")
-        return self

@@ -1,15 +1,15 @@
-from datetime import datetime
-
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from settle_kit.clock import FakeClockSettings
 from settle_kit.settings import ServiceSettings
 
 DEFAULT_HELP_TEXT = "Settle: texts about your payments and bookings. Reply STOP to stop them, START to get them again."
 
 
-class Settings(ServiceSettings):
-    """Notifications settings; service-specific variables carry the `NOTIFICATIONS_` prefix."""
+class Settings(ServiceSettings, FakeClockSettings):
+    """Notifications settings; service-specific variables carry the `NOTIFICATIONS_` prefix.
+    `NOTIFICATIONS_FAKE_NOW` (development and tests only) starts the clock at that instant."""
 
     model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore", populate_by_name=True)
 
@@ -40,14 +40,6 @@ class Settings(ServiceSettings):
     twilio_breaker_threshold: int = Field(5, ge=1)
     twilio_breaker_reset_s: float = Field(30.0, gt=0)
     help_text: str = DEFAULT_HELP_TEXT
-    # Development and tests only: the clock starts at this instant (notifications.clock).
-    fake_now: datetime | None = None
-
-    @model_validator(mode="after")
-    def _no_fake_clock_in_production(self) -> "Settings":
-        if self.fake_now is not None and self.env == "production":
-            raise ValueError("NOTIFICATIONS_FAKE_NOW is refused when SETTLE_ENV=production")
-        return self
 
     @property
     def send_lease_s(self) -> float:
