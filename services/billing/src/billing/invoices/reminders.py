@@ -78,16 +78,21 @@ class ReminderScheduler:
                 await asyncio.wait_for(self._wake.wait(), self.interval_s)
             self._wake.clear()
 
-    async def run_once(self) -> tuple[int, int]:
-        decided = await self.decide()
-        return decided, await self.send()
+    async def run_once(self) -> None:
+        """Decides and sends until nothing is left to do now (a batch at a time)."""
+        while True:
+            looked_at = await self.decide()
+            handled = await self.send()
+            if looked_at < BATCH and handled < BATCH:
+                return
 
     async def decide(self) -> int:
+        """Returns how many invoices it looked at."""
         now = self.clock.now()
-        decided = 0
         async with UnitOfWork(self.db, "billing") as uow:
             repository = InvoiceRepository(uow.session)
-            for invoice in await repository.due_for_reminders(now, BATCH):
+            candidates = await repository.due_for_reminders(now, BATCH)
+            for invoice in candidates:
                 level = level_due(invoice, now, self.reminder_hour)
                 reached = max((RANK[r.level] for r in await repository.reminders(invoice.id)), default=-1)
                 if level is not None and RANK[level] > reached:
@@ -96,18 +101,18 @@ class ReminderScheduler:
                         send_after=now + self.hold,
                     ))
                     reached = RANK[level]
-                    decided += 1
                 invoice.next_reminder_at = self._level_starts(invoice, reached + 1)
             await uow.session.flush()
             await uow.commit()
-        return decided
+        return len(candidates)
 
     async def send(self) -> int:
+        """Returns how many scheduled reminders it handled (sent, withdrawn or put off)."""
         now = self.clock.now()
-        sent = 0
         async with UnitOfWork(self.db, "billing") as uow:
             repository = InvoiceRepository(uow.session)
-            for reminder in await repository.reminders_to_send(now, BATCH):
+            due = await repository.reminders_to_send(now, BATCH)
+            for reminder in due:
                 invoice = await repository.get(reminder.invoice_id, for_update=True)
                 reason = await self._withdrawal(uow, invoice, reminder, now)
                 if reason is not None:
@@ -130,10 +135,9 @@ class ReminderScheduler:
                 reminder.status, reminder.sent_at, reminder.body, reminder.link_id = "sent", now, body, link.id
                 reminder.sms_id, reminder.sms_status = SmsRequested.sms_id(envelope.id), "queued"
                 link.sent_at = link.sent_at or now
-                sent += 1
             await uow.session.flush()
             await uow.commit()
-        return sent
+        return len(due)
 
     def _level_starts(self, invoice: Invoice, rank: int) -> datetime | None:
         """When the level of `rank` starts for the invoice (None past the last level)."""

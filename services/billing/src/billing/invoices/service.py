@@ -19,6 +19,7 @@ from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Conflict, NotFound, Unprocessable
 from settle_kit.models import new_id, stable_id
+from settle_kit.money import format_money
 from settle_kit.phones import NotTextable, textable_e164, time_zone
 
 from billing.invoices import balance as rules
@@ -195,7 +196,10 @@ async def create_link(uow: UnitOfWork, issuer: Principal, invoice_id: str, data:
             raise Conflict("A full link is only for an invoice nothing was paid on; send a final link for what remains.", code="invoice_partly_paid")
         amount, field = invoice.total_amount, "type"
     if amount > found.remaining:
-        raise Unprocessable(f"Only {found.remaining} remains to be paid on this invoice.", code="amount_exceeds_remaining", field=field)
+        raise Unprocessable(
+            f"Only {format_money(found.remaining, invoice.currency)} remains to be paid on this invoice.", code="amount_exceeds_remaining",
+            field=field,
+        )
     payments.check_chargeable(amount, invoice.currency, field=field)
     link = new_link(invoice, data.type, amount, now=now, expires_in_days=data.expires_in_days, link_id=link_id)
     link.percent = data.percent or 50 if data.type == "deposit" else None
@@ -284,7 +288,7 @@ async def decide_refunds(uow: UnitOfWork, caller: Principal, invoice_id: str, am
         raise Conflict("Nothing paid on this invoice is left to refund.", code="nothing_to_refund")
     wanted = available if amount is None else amount
     if wanted > available:
-        raise Unprocessable(f"Only {available} is left to refund.", code="refund_exceeds_paid", field="amount")
+        raise Unprocessable(f"Only {format_money(available, invoice.currency)} is left to refund.", code="refund_exceeds_paid", field="amount")
     refunds = []
     for payment in paid:
         share = min(wanted, refundable[payment.id])
