@@ -95,3 +95,42 @@ def test_a_purpose_hears_of_its_sessions_once_and_others_are_ignored(loop_and_db
         (checkout_events.payment_id_for(paid.id), "message_unlock", "succeeded", 1234, "ann")
     ]
     assert sorted(heard) == sorted([(f"paid-{run}", "succeeded"), (f"lapsing-{run}", "session_expired")])
+
+
+def test_a_refund_known_only_from_charge_refunded_reaches_the_purpose(loop_and_db, simulator, registry):
+    """A refund made in Stripe's dashboard, told by `charge.refunded` alone (no refund.created)."""
+    loop, db = loop_and_db
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": simulator.url}, http_client=stripe.HTTPXClient())
+    heard: list[tuple[str, int]] = []
+
+    async def moved(uow, payment, target, **extra):
+        heard.append((target, payment.amount_refunded))
+
+    purposes.install({"message_unlock": purposes.CheckoutPurpose(on_payment_moved=moved)})
+    processor = StripeEventProcessor(db, client)
+    run = uuid.uuid4().hex[:8]
+
+    async def scenario():
+        opened = await sessions.open_session(
+            client, purpose="message_unlock", reference_type="thing", reference_id=f"refunded-{run}", payer_id="customer:x", payee_id="ann",
+            amount=5000, currency="usd", description="A thing", idempotency_key=f"settle-test-refunded-{run}",
+        )
+        async with httpx.AsyncClient(base_url=simulator.url, auth=(SECRET_KEY, "")) as http:
+            (await http.post(f"/v1/test_helpers/checkout/sessions/{opened.id}/complete")).raise_for_status()
+        completed = (await client.v1.checkout.sessions.retrieve_async(opened.id)).to_dict()
+        async with UnitOfWork(db, "billing") as uow:
+            uow.session.add(stored("checkout.session.completed", completed))
+            await uow.commit()
+        await processor.process_due()
+        await client.v1.refunds.create_async(params={"payment_intent": completed["payment_intent"], "amount": 1500})
+        charge = (await client.v1.charges.list_async(params={"payment_intent": completed["payment_intent"]})).data[0].to_dict()
+        async with UnitOfWork(db, "billing") as uow:
+            uow.session.add_all([stored("charge.refunded", charge), stored("charge.refunded", charge)])
+            await uow.commit()
+        await processor.process_due()
+        async with db.sessions() as session:
+            return await session.get(Payment, checkout_events.payment_id_for(opened.id))
+
+    payment = loop.run_until_complete(scenario())
+    assert (payment.status, payment.amount_refunded) == ("partially_refunded", 1500)
+    assert heard == [("succeeded", 0), ("partially_refunded", 1500)]

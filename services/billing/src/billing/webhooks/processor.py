@@ -46,6 +46,8 @@ class Fetched:
 
     intent: stripe.PaymentIntent | None = None
     refund: stripe.Refund | None = None
+    # `charge.refunded` names no refund: every refund of the PaymentIntent, each recorded once.
+    refunds: list[stripe.Refund] = field(default_factory=list)
     account: stripe.Account | None = None
     error: Exception | None = None
     # False: the event is about a PaymentIntent that is not ours (nothing to read or apply).
@@ -157,8 +159,8 @@ class StripeEventProcessor:
         if intent is None:
             raise RuntimeError(f"the PaymentIntent {intent_id} was not read from Stripe")
         await service.sync_with_intent(uow, payment, intent)
-        if fetched.refund is not None:
-            await service.sync_refund(uow, payment, fetched.refund)
+        for refund in ([fetched.refund] if fetched.refund is not None else []) + fetched.refunds:
+            await service.sync_refund(uow, payment, refund)
 
     async def _fetch(self, events: list[StripeEvent]) -> dict[str, Fetched]:
         """Reads from Stripe, concurrently and with no connection held, what the events need:
@@ -182,10 +184,14 @@ class StripeEventProcessor:
             if intent_id not in ours:
                 return Fetched(ours=False)
             intent = await self.client.v1.payment_intents.retrieve_async(intent_id)
-            refund = None
+            refund, refunds = None, []
             if event.type.startswith("refund.") and obj.get("id"):
                 refund = await self.client.v1.refunds.retrieve_async(obj["id"])
-            return Fetched(intent=intent, refund=refund)
+            elif event.type == "charge.refunded":
+                # A refund made in Stripe's dashboard may come as this alone (older API versions
+                # send no refund.created).
+                refunds = (await self.client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100})).data
+            return Fetched(intent=intent, refund=refund, refunds=refunds)
 
 
         return {event.id: found for event, found in zip(events, await asyncio.gather(*(fetch(e) for e in events)), strict=True)}
