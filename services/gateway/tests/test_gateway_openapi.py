@@ -107,3 +107,12 @@ def test_the_stripe_webhook_is_a_raw_signed_body(merged):
     assert signature["in"] == "header" and signature["required"] is True
     assert "application/json" in webhook["requestBody"]["content"]
     assert "400" in webhook["responses"]
+
+
+def test_problem_codes_are_one_enum_of_every_services_codes(merged):
+    assert [name for name in merged["components"]["schemas"] if name.endswith("Problem")] == ["Problem"]
+    codes = set(merged["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
+    # One of each service's own, the gateway's, the kit's.
+    assert {"payment_not_found", "slot_unavailable", "conversation_not_found", "contact_not_found"} <= codes
+    assert {"rate_limited", "upstream_unavailable", "validation_error", "idempotency_key_reused"} <= codes
+    assert all(code.replace("_", "").isalnum() and code.islower() for code in codes)

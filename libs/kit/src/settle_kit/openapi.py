@@ -8,15 +8,17 @@ On top of what FastAPI derives from the endpoints:
   is: 401 and 403 when it needs a token, 404 and 422 when it takes input (an id in the path or
   the body may name something missing or not the caller's), 400 when it takes a body, 409 when it changes state, 503 always (a dependency, Stripe or the database, away). An
   endpoint adds what only it answers with `responses=problems(402)`. The gateway adds what it
-  answers itself (413, 429, 502, 504). `code` is a snake_case string: codes are raised across
-  the services' code as strings, so no fixed set exists to enumerate without listing them twice;
-  each problem's `code` is stable and documented by its `type` (`/problems/<code>`);
+  answers itself (413, 429, 502, 504). `code` is an enum of every code the service can answer,
+  read from its source where each is raised (`settle_kit.problem_codes`), and documented by its
+  `type` (`/problems/<code>`);
 - currencies are an enum, from `settle_kit.money`'s one table;
 - an endpoint that takes a raw body (a webhook) says so with `openapi_extra=raw_body(...)`.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,6 +26,7 @@ from fastapi.openapi.utils import get_openapi
 
 from settle_kit.errors import PROBLEM_JSON
 from settle_kit.money import SUPPORTED
+from settle_kit.problem_codes import codes_of
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -38,6 +41,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "examples": ["validation_error"]},
         "instance": {"type": "string"},
+        "stripe_code": {"type": "string", "description": "Stripe's own error code, beside ours, when Stripe refused"},
+        "decline_code": {"type": "string", "description": "Stripe's decline code of a declined card"},
+        "billing_code": {"type": "string", "description": "Billing's code, beside ours, when billing refused"},
         "errors": {
             "type": "array",
             "items": {
@@ -83,13 +89,22 @@ def raw_body(media_type: str, *, signature_header: str, description: str) -> dic
     }
 
 
-def contract(document: dict[str, Any]) -> dict[str, Any]:
-    """Rewrites a FastAPI document in place as described above, and returns it."""
+def problem_schema(codes: Iterable[str]) -> dict[str, Any]:
+    """The Problem schema whose `code` is one of `codes`."""
+    schema = copy.deepcopy(PROBLEM_SCHEMA)
+    schema["properties"]["code"] = {"type": "string", "enum": sorted(codes)}
+    return schema
+
+
+def contract(document: dict[str, Any], codes: Iterable[str] = ()) -> dict[str, Any]:
+    """Rewrites a FastAPI document in place as described above, and returns it. `codes`: the
+    problem codes its operations can answer (none given: `code` is any snake_case string)."""
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    schemas["Problem"] = PROBLEM_SCHEMA
+    codes = frozenset(codes)
+    schemas["Problem"] = problem_schema(codes) if codes else PROBLEM_SCHEMA
     for item in document.get("paths", {}).values():
         shared_parameters = item.get("parameters", [])
         for method, operation in item.items():
@@ -141,15 +156,18 @@ def _currencies(node: Any) -> None:
                 _currencies(value)
 
 
-def install(app: FastAPI) -> None:
-    """Makes `app.openapi()` (and `/openapi.json`) the contract above, built once."""
+def install(app: FastAPI, packages: Iterable[str] = ()) -> None:
+    """Makes `app.openapi()` (and `/openapi.json`) the contract above, built once. `packages`:
+    where the app's code lives, whose problem codes it answers (with the kit's)."""
+    packages = {*packages, "settle_kit"}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = contract(get_openapi(
                 title=app.title, version=app.version, openapi_version=app.openapi_version, description=app.description,
                 routes=app.routes, tags=app.openapi_tags, servers=app.servers,
-            ))
+            ), codes_of(packages))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+

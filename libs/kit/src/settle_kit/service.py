@@ -111,7 +111,7 @@ def create_service_app(
     app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
-    openapi.install(app)
+    openapi.install(app, packages={type(settings).__module__.split('.')[0]})
     instrument_app(app, settings.otel_traces_exporter)
     return app
 

@@ -108,6 +108,7 @@ class StripeClients:
             failure_threshold=settings.stripe_breaker_threshold,
             reset_after_s=settings.stripe_breaker_reset_s,
             is_failure=is_transient,
+            code="stripe_unavailable",
         )
         # The longest a call can take (every attempt timing out, plus the SDK's back-off): work a
         # request decided is left to the background only after this, so both do not call at once.
@@ -168,13 +169,16 @@ def problem(exc: stripe.StripeError, *, field: str | None = None) -> ProblemErro
     """The problem a Stripe error becomes: never a 500."""
     if is_transient(exc):
         return unavailable(exc)
-    code = getattr(exc, "code", None)
+    # Our codes are a fixed set (the OpenAPI document enumerates them); Stripe's own code rides
+    # beside ours, as Stripe puts `decline_code` beside its `card_declined`.
+    stripe_code = getattr(exc, "code", None)
     message = exc.user_message or str(exc)
     if isinstance(exc, stripe.CardError):
-        return PaymentRequired(message, code=code or "card_declined")
+        decline_code = getattr(exc.error, "decline_code", None) if exc.error else None
+        return PaymentRequired(message, code="card_declined", **({"decline_code": decline_code} if decline_code else {}))
     if isinstance(exc, stripe.InvalidRequestError):
         param = getattr(exc, "param", None)
         named = field or (_FIELDS.get(param.split("[")[0], param) if param else None)
-        return Unprocessable(message, code=code or "stripe_invalid_request", field=named)
+        return Unprocessable(message, code="stripe_invalid_request", field=named, **({"stripe_code": stripe_code} if stripe_code else {}))
     # Authentication or permission: our configuration is wrong, not the caller's request.
     return BadGateway("Stripe refused billing's credentials.", code="stripe_misconfigured")

@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from settle_kit.openapi import contract, problem_response
+from settle_kit.openapi import contract, problem_response, problem_schema
+from settle_kit.problem_codes import codes_of
 
 from gateway import routes
 
@@ -37,7 +38,8 @@ async def fetch_documents(client: httpx.AsyncClient, upstreams: dict[str, str]) 
 
 
 def merge(own: dict[str, Any], documents: dict[str, dict | None]) -> dict[str, Any]:
-    merged = contract(copy.deepcopy(own))
+    codes = set(codes_of({"gateway"}))  # what the gateway answers itself, and the kit's
+    merged = contract(copy.deepcopy(own), codes)
     merged.setdefault("paths", {})
     for item in merged["paths"].values():
         for method, operation in item.items():
@@ -50,7 +52,11 @@ def merge(own: dict[str, Any], documents: dict[str, dict | None]) -> dict[str, A
         if document is None:
             missing.append(service)
             continue
-        document = _rename_conflicts(service, public_part(service, document), schemas)
+        document = public_part(service, document)
+        # One Problem schema: its `code` is any code of any service's.
+        problem = document["components"]["schemas"].pop("Problem", {})
+        codes |= set(problem.get("properties", {}).get("code", {}).get("enum", []))
+        document = _rename_conflicts(service, document, schemas)
         for path, item in document["paths"].items():
             for method, operation in item.items():
                 if method in _METHODS:
@@ -59,6 +65,7 @@ def merge(own: dict[str, Any], documents: dict[str, dict | None]) -> dict[str, A
             merged["paths"][path] = item
         schemas.update(document["components"]["schemas"])
         merged["components"]["securitySchemes"].update(document["components"].get("securitySchemes", {}))
+    schemas["Problem"] = problem_schema(codes)
     if missing:
         merged["info"]["x-missing-services"] = missing
     return merged

@@ -44,7 +44,11 @@ async def list_stripe_events(
 async def retry_stripe_event(event_id: str, _: Admin, request: Request, uow: UoW):
     """Processes the event again now (a failed one gets a fresh round of attempts). 409
     `already_processed` for one processed before; 404 for an id never received."""
-    await _retry(request.app.state.stripe_events.queue, event_id, "stripe_event", "already_processed")
+    await _retry(
+        request.app.state.stripe_events.queue, event_id,
+        missing=NotFound(f"No Stripe event {event_id}.", code="stripe_event_not_found"),
+        done=Conflict(f"The Stripe event {event_id} was processed already.", code="already_processed"),
+    )
     return StripeEventOut.of(await uow.session.get(StripeEvent, event_id))
 
 
@@ -64,13 +68,17 @@ async def list_stripe_tasks(_: Admin, uow: UoW, page: Pagination, status_: Annot
 async def retry_stripe_task(task_id: str, _: Admin, request: Request, uow: UoW):
     """Does the task again now (a failed one gets a fresh round of attempts). 409 `already_done`
     for one done before; 404 for an unknown id."""
-    await _retry(request.app.state.stripe_tasks.queue, task_id, "stripe_task", "already_done")
+    await _retry(
+        request.app.state.stripe_tasks.queue, task_id,
+        missing=NotFound(f"No Stripe task {task_id}.", code="stripe_task_not_found"),
+        done=Conflict(f"The Stripe task {task_id} was done already.", code="already_done"),
+    )
     return StripeTaskOut.of(await uow.session.get(StripeTask, task_id))
 
 
-async def _retry(queue: WorkQueue, item_id: str, noun: str, done_code: str) -> None:
+async def _retry(queue: WorkQueue, item_id: str, *, missing: NotFound, done: Conflict) -> None:
     was = await queue.retry(item_id)
     if was is None:
-        raise NotFound(f"No {noun.replace('_', ' ')} {item_id}.", code=f"{noun}_not_found")
+        raise missing
     if was == DONE:
-        raise Conflict(f"The {noun.replace('_', ' ')} {item_id} was done already.", code=done_code)
+        raise done

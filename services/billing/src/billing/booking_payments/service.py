@@ -47,7 +47,8 @@ async def open_booking_payment(
             raise Conflict("This booking already has a different payment.", code="booking_payment_exists")
         if payment.status == states.FAILED and payment.stripe_payment_intent_id is None:
             # Stripe refused it before (e.g. below its minimum charge): the booking cannot be paid.
-            raise Unprocessable(payment.failure_message or "Stripe refused this payment.", code=payment.failure_code or "payment_refused", field="amount")
+            refused = {"stripe_code": payment.failure_code} if payment.failure_code else {}
+            raise Unprocessable(payment.failure_message or "Stripe refused this payment.", code="payment_refused", field="amount", **refused)
     else:
         # E.g. below Stripe's minimum charge for the currency: the booking's price cannot be paid.
         payments.check_chargeable(data.amount, data.currency)

@@ -154,10 +154,11 @@ async def _refused(uow: UnitOfWork, booking_id: str, exc: BillingError, refusals
     booking = await BookingRepository(uow.session).get(booking_id, for_update=True)
     if booking is not None and booking.payment_id is None and booking.status == states.AWAITING_PAYMENT:
         await uow.session.delete(booking)
+    # Our own codes (a fixed set, enumerated in the OpenAPI document); billing's rides beside.
     if exc.status == 422:
-        error: ProblemError = Unprocessable(exc.detail, code=exc.code, field="duration_minutes")
+        error: ProblemError = Unprocessable(exc.detail, code="payment_refused", field="duration_minutes", billing_code=exc.code)
     elif exc.status == 409:
-        error = Conflict(exc.detail, code=exc.code)
+        error = Conflict(exc.detail, code="payment_conflict", billing_code=exc.code)
     else:
         log.error("billing refused a booking's payment", extra={"booking_id": booking_id, "status": exc.status, "code": exc.code})
         await uow.commit()

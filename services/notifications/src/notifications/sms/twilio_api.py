@@ -66,7 +66,7 @@ class Twilio:
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), http_client=self.http)
         self.service = OutsideService(
             "twilio", failure_threshold=settings.twilio_breaker_threshold, reset_after_s=settings.twilio_breaker_reset_s,
-            is_failure=transient,
+            is_failure=transient, code="twilio_unavailable",
         )
 
     async def send(self, to: str, body: str, status_callback: str) -> MessageInstance:
