@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 import pytest
-import stripe
 
 from settle_kit.phones import NotTextable, textable_e164, time_zone
 from twilio_sim.control_client import SimulatorControl
