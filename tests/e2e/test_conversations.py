@@ -132,7 +132,9 @@ def test_a_stranger_gets_404_for_the_conversation_its_messages_and_posting(platf
         ({"body": "hi", "attachments": [{**FILE, "url": "not a url"}]}, "attachments.0.url"),
         ({"body": "hi", "attachments": [{**FILE, "name": ""}]}, "attachments.0.name"),
         ({"body": "hi", "attachments": [{k: v for k, v in FILE.items() if k != "content_type"}]}, "attachments.0.content_type"),
-        ({"body": "teaser", "price": {"amount": 500, "currency": "usd"}}, "attachments"),
+        ({"body": "teaser", "price": {"amount": 500, "currency": "usd"}}, "attachment_ids"),
+        # What is sold is held by Settle: a link to a file held elsewhere cannot be.
+        ({"body": "teaser", "attachments": [FILE], "price": {"amount": 500, "currency": "usd"}}, "attachments"),
         ({"body": "hi", "kind": "system"}, "kind"),
     ],
 )
@@ -147,19 +149,32 @@ def test_a_paid_message_shows_its_attachments_to_its_sender_only(platform):
     a, b = user(), user()
     conversation = open_conversation(platform, a, b)
     price = {"amount": 1500, "currency": "eur"}
-    created = post(platform, a, conversation["id"], body="The final files", attachments=[FILE], price=price)
+
+    def uploaded() -> dict:
+        response = httpx.post(platform.gateway_url + "/v1/attachments", headers=platform.headers(a),
+                              files={"file": ("final.txt", b"the final files", "text/plain")})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    held = uploaded()
+    shown = {"id": held["id"], "name": "final.txt", "content_type": "text/plain", "size": 15, "url": None}
+    created = post(platform, a, conversation["id"], body="The final files", attachment_ids=[held["id"]], price=price)
     assert created.status_code == 201, created.text
-    assert (created.json()["kind"], created.json()["attachments"], created.json()["unlocked"]) == ("paid", [FILE], True)
-    empty_teaser = post(platform, a, conversation["id"], body="", attachments=[FILE], price=price)
+    assert (created.json()["kind"], created.json()["attachments"], created.json()["unlocked"]) == ("paid", [shown], True)
+    again = post(platform, a, conversation["id"], body="twice", attachment_ids=[held["id"]], price=price)
+    assert assert_problem(again, 422, "attachment_ids")["code"] == "attachment_unavailable"
+    second = uploaded()
+    empty_teaser = post(platform, a, conversation["id"], body="", attachment_ids=[second["id"]], price=price)
     assert empty_teaser.status_code == 201, empty_teaser.text
 
     as_sender = messages(platform, a, conversation["id"]).json()["data"]
     as_other = messages(platform, b, conversation["id"]).json()["data"]
-    assert [(m["body"], m["attachments"], m["unlocked"], m["price"]) for m in as_sender] == [
-        ("", [FILE], True, price), ("The final files", [FILE], True, price)
+    assert [(m["body"], m["attachment_count"], m["unlocked"], m["price"]) for m in as_sender] == [
+        ("", 1, True, price), ("The final files", 1, True, price)
     ]
-    assert [(m["kind"], m["body"], m["attachments"], m["unlocked"], m["price"]) for m in as_other] == [
-        ("paid", "", [], False, price), ("paid", "The final files", [], False, price)
+    assert as_sender[1]["attachments"] == [shown]
+    assert [(m["kind"], m["body"], m["attachments"], m["attachment_count"], m["unlocked"], m["price"]) for m in as_other] == [
+        ("paid", "", [], 1, False, price), ("paid", "The final files", [], 1, False, price)
     ]
 
 

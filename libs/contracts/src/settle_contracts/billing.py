@@ -105,6 +105,12 @@ class CreditsDebited(CreditsMovement):
     event_type = "billing.credits.debited"
 
 
+class CreditsRefunded(CreditsMovement):
+    """Credits spent on something that was refunded came back to the wallet (`amount` is positive)."""
+
+    event_type = "billing.credits.refunded"
+
+
 class CreditsAdjusted(CreditsMovement):
     """An admin corrected a wallet (`amount` is signed)."""
 
@@ -162,3 +168,14 @@ class TransferReversed(TransferState):
     event_type = "billing.transfer.reversed"
     reversal_id: str
     reversal_amount: int
+
+
+class CheckoutSessionExpired(Event):
+    """A Checkout Session of ours expired unpaid (Stripe's `checkout.session.expired`): what it
+    was for (`purpose`, `reference_type`/`reference_id`) stays unpaid."""
+
+    event_type = "billing.checkout_session.expired"
+    session_id: str
+    purpose: Purpose
+    reference_type: str | None = None
+    reference_id: str | None = None

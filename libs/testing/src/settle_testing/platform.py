@@ -149,6 +149,10 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
     env["BILLING_MESSAGING_URL"] = f"http://127.0.0.1:{ports['messaging']}"
     # Invoices' payment links (/pay/{code}) are served through the gateway.
     env["BILLING_PUBLIC_URL"] = f"http://127.0.0.1:{ports['gateway']}"
+    # Paid messages: billing for purchases, download links through the gateway, files kept apart.
+    env["MESSAGING_BILLING_URL"] = f"http://127.0.0.1:{ports['billing']}"
+    env["MESSAGING_PUBLIC_URL"] = f"http://127.0.0.1:{ports['gateway']}"
+    env["MESSAGING_ATTACHMENTS_DIR"] = tempfile.mkdtemp(prefix="settle-attachments-")
     env.update(extra_env or {})
     platform = Platform(
         env=env,

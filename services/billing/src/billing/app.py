@@ -16,6 +16,7 @@ from billing.invoices.endpoints import router as invoices
 from billing.invoices.reminders import ReminderScheduler
 from billing.invoices.service import Urls
 from billing.membership import messaging_client
+from billing.message_sales.endpoints import router as message_sales
 from billing.payments.endpoints import router as payments
 from billing.payments.reconciliation import run_reconciliation
 from billing.stripe_api import create_stripe_client
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Settle billing",
-        routers=[payments, credits, booking_payments, connect, webhooks, admin, invoices, dev_clock],
+        routers=[payments, credits, booking_payments, message_sales, connect, webhooks, admin, invoices, dev_clock],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_stripe_work, messaging_client.start],
         on_shutdown=[messaging_client.stop],

@@ -9,6 +9,7 @@ from billing.booking_payments import handlers as booking_payments
 from billing.checkout.purposes import CheckoutPurpose
 from billing.invoices import handlers as invoice_texts
 from billing.invoices import money_in as invoice_money
+from billing.message_sales import service as message_sales
 from billing.membership import handlers as membership
 
 SUBSCRIPTIONS = Subscriptions(
@@ -32,4 +33,5 @@ SUBSCRIPTIONS = Subscriptions(
 # payments (see billing.checkout): the one list, installed by app.create_app.
 CHECKOUT_PURPOSES: dict[str, CheckoutPurpose] = {
     "invoice": invoice_money.CHECKOUT_PURPOSE,
+    "message_unlock": message_sales.CHECKOUT_PURPOSE,
 }

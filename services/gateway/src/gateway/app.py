@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     forwarder = proxy.Forwarder(
         upstreams, jwt_secret=settings.jwt_secret.get_secret_value(), max_body=settings.max_body_bytes, traced=traced,
-        limits=limits,
+        limits=limits, max_upload=settings.max_upload_bytes,
     )
 
     @asynccontextmanager

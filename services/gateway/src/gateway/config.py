@@ -18,6 +18,8 @@ class Settings(ServiceSettings):
     connect_timeout_s: float = 2.0
     upstream_timeout_s: float = Field(10.0, description="Longest wait for an upstream's answer")
     max_body_bytes: int = 1_048_576
+    # An attachment's upload (POST /v1/attachments): a 25 MiB file and its multipart framing.
+    max_upload_bytes: int = 25 * 1_048_576 + 65_536
     # The pages Stripe sends an expert to after Connect onboarding (gateway/onboarding.py).
     onboarding_return_text: str = (
         "Thank you: your details went to Stripe. Payouts start once Stripe has verified them; "

@@ -99,11 +99,14 @@ def client_address(scope: Scope) -> str:
 class Forwarder:
     """The ASGI app for every public path the gateway does not answer itself."""
 
-    def __init__(self, upstreams: dict[str, str], *, jwt_secret: str, max_body: int, traced: bool, limits: RateLimits) -> None:
+    def __init__(
+        self, upstreams: dict[str, str], *, jwt_secret: str, max_body: int, traced: bool, limits: RateLimits, max_upload: int | None = None
+    ) -> None:
         self.upstreams = upstreams
         self.limits = limits
         self.jwt_secret = jwt_secret
         self.max_body = max_body
+        self.max_upload = max(max_upload or max_body, max_body)
         self.dropped_request = _DROPPED | _TRACE_CONTEXT if traced else _DROPPED
         self.session: aiohttp.ClientSession | None = None  # opened by the gateway's lifespan
 
@@ -144,7 +147,7 @@ class Forwarder:
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("A bearer token is required.", code="missing_token")
             await self.limits.check_caller(verify_token(self.jwt_secret, token).user_id)
-        body = await self._body(receive)
+        body = await self._body(receive, self.max_upload if path in routes.UPLOAD_PATHS else self.max_body)
         headers.append(("x-request-id", context.request_id.get() or ""))
         if scope.get("client"):
             headers.append(("x-forwarded-for", scope["client"][0]))
@@ -217,7 +220,7 @@ class Forwarder:
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
-    async def _body(self, receive: Receive) -> bytes:
+    async def _body(self, receive: Receive, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -227,8 +230,8 @@ class Forwarder:
                 raise ClientDisconnected
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                raise PayloadTooLarge(f"The body is larger than {self.max_body} bytes.")
+            if size > limit:
+                raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

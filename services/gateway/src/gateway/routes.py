@@ -22,6 +22,8 @@ ROUTES: dict[str, str] = {
     "/v1/jobs": "billing",
     # Pages for people without an account (an invoice's customer), not API operations.
     "/pay": "billing",
+    # Attachments' signed download links: the signature is the permission.
+    "/files": "messaging",
     "/v1/experts": "bookings",
     "/v1/payout-accounts": "bookings",
     "/v1/bookings": "bookings",
@@ -34,9 +36,11 @@ ROUTES: dict[str, str] = {
 
 # Callers that cannot hold our JWT; the service verifies their own signature instead (webhooks)
 # or the address is the secret (an invoice's payment link).
-PUBLIC_PREFIXES = ("/v1/webhooks/", "/pay/")
+PUBLIC_PREFIXES = ("/v1/webhooks/", "/pay/", "/files/")
 # What the gateway forwards; anything else it answers itself.
-FORWARDED_PREFIXES = ("/v1/", "/pay/")
+FORWARDED_PREFIXES = ("/v1/", "/pay/", "/files/")
+# Uploads may be larger than other bodies (the service checks each file's own limit).
+UPLOAD_PATHS = frozenset({"/v1/attachments"})
 
 _BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from settle_kit.models import utcnow
@@ -15,6 +15,8 @@ class Conversation(Base):
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime | None]
+    # The number of the conversation's last event (live/feed.py); its row lock orders them.
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     participants: Mapped[list["Participant"]] = relationship(
         lazy="selectin", order_by="Participant.joined_at", cascade="all, delete-orphan"
     )

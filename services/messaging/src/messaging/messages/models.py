@@ -34,11 +34,13 @@ class Message(Base):
 
 
 class MessageUnlock(Base):
-    """A buyer of a paid message. Purchases come in a later wave; the listing already honours them."""
+    """A buyer's access to a paid message: one per (message, buyer), however often the purchase
+    that grants it is fulfilled; removed when that purchase is refunded."""
 
     __tablename__ = "message_unlocks"
 
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     payment_id: Mapped[str | None] = mapped_column(String(40))
+    purchase_id: Mapped[str | None] = mapped_column(String(40))
     unlocked_at: Mapped[datetime] = mapped_column(default=utcnow)

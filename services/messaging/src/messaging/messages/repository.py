@@ -9,7 +9,9 @@ from messaging.messages.models import Message, MessageUnlock
 # A message and what it does to its conversation, in one round trip compiled once (SQLAlchemy
 # does not cache INSERT .. ON CONFLICT). The conversation's activity moves to the message and it
 # shows again for everyone; greatest(): concurrent posts commit in any order, and
-# last_message_at never goes back. A message whose `dedupe_key` exists already changes nothing.
+# last_message_at never goes back. Its `message.created` joins the conversation's live feed
+# (live/feed.py), numbered under the conversation's row lock taken here. A message whose
+# `dedupe_key` exists already changes nothing.
 _POST = text("""
     WITH posted AS (
         INSERT INTO messages (id, conversation_id, sender_id, kind, body, attachments, price_amount, price_currency,
@@ -19,8 +21,13 @@ _POST = text("""
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id, conversation_id, created_at
     ), activity AS (
-        UPDATE conversations c SET last_message_at = greatest(coalesce(c.last_message_at, posted.created_at), posted.created_at)
+        UPDATE conversations c SET last_message_at = greatest(coalesce(c.last_message_at, posted.created_at), posted.created_at),
+                                   event_seq = c.event_seq + 1
         FROM posted WHERE c.id = posted.conversation_id
+        RETURNING c.id, c.event_seq
+    ), feed AS (
+        INSERT INTO conversation_events (conversation_id, seq, type, message_id, audience, created_at)
+        SELECT activity.id, activity.event_seq, 'message.created', posted.id, NULL, now() FROM activity JOIN posted ON posted.conversation_id = activity.id
     ), shown AS (
         UPDATE conversation_participants p SET hidden_at = NULL
         FROM posted WHERE p.conversation_id = posted.conversation_id AND p.hidden_at IS NOT NULL

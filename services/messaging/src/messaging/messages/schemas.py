@@ -32,8 +32,24 @@ class Attachment(BaseModel):
 class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: str = Field(default="", max_length=MAX_BODY, description="1–10,000 characters; may be empty on a paid message")
-    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
-    price: Money | None = Field(default=None, description="Makes the message paid: its attachments are for buyers")
+    attachment_ids: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20, description="Your uploads (POST /v1/attachments), each usable in one message"
+    )
+    attachments: list[Attachment] = Field(
+        default_factory=list, max_length=20, description="Links to files held elsewhere (unpaid messages only)"
+    )
+    price: Money | None = Field(default=None, description="Makes the message paid: its attachments (`attachment_ids`) are for buyers")
+
+
+class AttachmentShown(BaseModel):
+    """An attachment as a message shows it: held by the platform (`id`; fetched through GET
+    /v1/messages/{id}/attachments), or a link to a file held elsewhere (`url`)."""
+
+    id: str | None = None
+    name: str
+    content_type: str
+    size: int
+    url: str | None = None
 
 
 class MessageOut(BaseModel):
@@ -42,7 +58,8 @@ class MessageOut(BaseModel):
     sender_id: str
     kind: Literal["text", "system", "paid"]
     body: str
-    attachments: list[Attachment]
+    attachments: list[AttachmentShown] = Field(description="Empty while a paid message is locked for the viewer")
+    attachment_count: int
     price: Money | None
     unlocked: bool
     created_at: datetime
@@ -60,6 +77,7 @@ class MessageOut(BaseModel):
             kind=message.kind,
             body=message.body,
             attachments=message.attachments if unlocked else [],
+            attachment_count=len(message.attachments),
             price=price,
             unlocked=unlocked,
             created_at=message.created_at,

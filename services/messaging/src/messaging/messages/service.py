@@ -9,6 +9,7 @@ from settle_kit.errors import Unprocessable
 from settle_kit.models import new_id, utcnow
 from settle_kit.pagination import PageParams, paginate
 
+from messaging.attachments import service as attachments
 from messaging.conversations.service import visible_conversation
 from messaging.messages.models import SYSTEM_SENDER, Message
 from messaging.messages.repository import MessageRepository
@@ -19,21 +20,29 @@ async def post_message(uow: UnitOfWork, caller: Principal, conversation_id: str,
     conversation = await visible_conversation(uow, caller, conversation_id)
     if draft.price is None and not draft.body.strip():
         raise Unprocessable("A message needs a body of 1–10,000 characters.", field="body")
-    if draft.price is not None and not draft.attachments:
+    if draft.price is not None and draft.attachments:
+        # A link to a file held elsewhere could be shared by anyone: what is sold is held here.
+        raise Unprocessable("A paid message sells uploads held by Settle: send them as attachment_ids.", field="attachments")
+    if draft.price is not None and not draft.attachment_ids:
         # What a buyer pays for is the attachments; the body is the teaser everyone reads.
-        raise Unprocessable("A paid message sells its attachments: add at least one.", field="attachments")
+        raise Unprocessable("A paid message sells its attachments: add at least one.", field="attachment_ids")
+    message_id = new_id("msg")
+    held = await attachments.unused_uploads(uow, caller, draft.attachment_ids) if draft.attachment_ids else []
     message = Message(
-        id=new_id("msg"),
+        id=message_id,
         conversation_id=conversation.id,
         sender_id=caller.user_id,
         kind="paid" if draft.price else "text",
         body=draft.body,
-        attachments=[a.model_dump() for a in draft.attachments],
+        attachments=[a.summary() for a in held] + [a.model_dump() for a in draft.attachments],
         price_amount=draft.price.amount if draft.price else None,
         price_currency=draft.price.currency if draft.price else None,
         created_at=utcnow(),
     )
     await MessageRepository(uow.session).post(message)
+    for attachment in held:  # after the message: their rows point at it
+        attachment.message_id = message_id
+    await uow.session.flush()
     return MessageOut.seen_by(message, caller.user_id)
 
 

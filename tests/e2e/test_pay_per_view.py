@@ -1,0 +1,256 @@
+"""Pay-per-view messages end to end, through the gateway: attachments held in a local S3 server
+(moto's server mode, spoken to by boto3), bought by card on the Stripe simulator's hosted page or
+by credits, unlocked live over Server-Sent Events, refunds revoking access, the seller paid by the
+payout run that pays experts."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import secrets
+import threading
+import uuid
+import zipfile
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from messaging.attachments import links
+from settle_testing.platform import free_port, start_platform
+from support import PROBLEM, eventually
+from test_bookings import onboarded, run_payouts
+from test_payments import signed_post, stripe_client
+
+BUCKET = "settle-attachments"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + secrets.token_bytes(2048)
+PRICE = {"amount": 400, "currency": "usd"}
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("final/logo.svg", "<svg/>" * 500)
+    return buffer.getvalue()
+
+
+ZIP = _zip()
+
+
+@pytest.fixture(scope="module")
+def s3():
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket=BUCKET)
+    yield {**env, "MESSAGING_S3_BUCKET": BUCKET, "MESSAGING_S3_ENDPOINT_URL": endpoint}, client
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(s3):
+    env, _ = s3
+    running = start_platform({**env, "MESSAGING_DOWNLOAD_SECRET": "e2e-" + secrets.token_hex(16), "BOOKINGS_PLATFORM_FEE_BPS": "1250"})
+    yield running
+    running.stop()
+
+
+def someone(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def api(platform, method: str, path: str, user: str, role: str = "user", **kwargs) -> httpx.Response:
+    return httpx.request(method, platform.gateway_url + path, headers={**platform.headers(user, role), **kwargs.pop("headers", {})},
+                         timeout=30, **kwargs)
+
+
+def upload(platform, user: str, name: str, data: bytes, content_type: str) -> httpx.Response:
+    return api(platform, "POST", "/v1/attachments", user, files={"file": (name, data, content_type)})
+
+
+def conversation(platform, *users: str) -> dict:
+    created = api(platform, "POST", "/v1/conversations", users[0], json={"participant_ids": list(users[1:])})
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def buy(platform, buyer: str, message_id: str, method: str, key: str | None = None) -> httpx.Response:
+    return api(platform, "POST", f"/v1/messages/{message_id}/purchase", buyer, json={"method": method},
+               headers={"Idempotency-Key": key or str(uuid.uuid4())})
+
+
+def attachments_of(platform, user: str, message_id: str) -> httpx.Response:
+    return api(platform, "GET", f"/v1/messages/{message_id}/attachments", user)
+
+
+def purchase(platform, user: str, purchase_id: str) -> dict:
+    return api(platform, "GET", f"/v1/message-purchases/{purchase_id}", user).json()
+
+
+def balance(platform, user: str) -> str:
+    return api(platform, "GET", "/v1/balance", user).json()["credits"]
+
+
+class Stream:
+    """A participant following a conversation's Server-Sent Events in a thread, as a browser's
+    EventSource does (Last-Event-ID on a reconnect)."""
+
+    def __init__(self, platform, user: str, conversation_id: str, last_event_id: str | None = None) -> None:
+        self.events: list[dict] = []
+        self._stop = threading.Event()
+        headers = {**platform.headers(user), "Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self._response = httpx.Client(timeout=httpx.Timeout(30, read=None)).send(
+            httpx.Client().build_request("GET", platform.gateway_url + f"/v1/conversations/{conversation_id}/events", headers=headers),
+            stream=True,
+        )
+        assert self._response.status_code == 200, self._response.read()
+        assert self._response.headers["content-type"].startswith("text/event-stream")
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        event: dict = {}
+        try:
+            for line in self._response.iter_lines():
+                if self._stop.is_set():
+                    return
+                if not line:
+                    if "data" in event:
+                        self.events.append({**event, "data": json.loads(event["data"])})
+                    event = {}
+                elif not line.startswith(":"):
+                    field, _, value = line.partition(":")
+                    event[field] = value.lstrip(" ")
+        except httpx.HTTPError:
+            pass
+
+    def of(self, type_: str) -> list[dict]:
+        return [e for e in self.events if e.get("event") == type_]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._response.close()
+
+
+def altered(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = dict(p.split("=", 1) for p in parts.query.split("&"))
+    path = parts.path
+    if "attachment_id" in changes:
+        path = path.rsplit("/", 1)[0] + "/" + changes.pop("attachment_id")
+    query.update(changes)
+    return urlunsplit(parts._replace(path=path, query="&".join(f"{k}={v}" for k, v in query.items())))
+
+
+def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and_its_seller_paid_once(platform, s3):
+    _, bucket = s3
+    seller, card_buyer, credits_buyer, stranger = someone("sam"), someone("bea"), someone("cid"), someone("mal")
+    talk = conversation(platform, seller, card_buyer, credits_buyer)
+
+    # Two files, held by the platform (in the S3 bucket), typed by their bytes.
+    png = upload(platform, seller, "../../preview.png", PNG, "image/png")
+    archive = upload(platform, seller, "final.zip", ZIP, "application/zip")
+    assert png.status_code == 201 and archive.status_code == 201, (png.text, archive.text)
+    assert png.json()["name"] == "preview.png" and png.json()["size"] == len(PNG)
+    assert png.json()["sha256"] == hashlib.sha256(PNG).hexdigest() and archive.json()["content_type"] == "application/zip"
+    assert len(bucket.list_objects_v2(Bucket=BUCKET)["Contents"]) >= 2
+
+    buyer_stream = Stream(platform, card_buyer, talk["id"])
+    sent = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller,
+               json={"body": "The final logo files", "attachment_ids": [png.json()["id"], archive.json()["id"]], "price": PRICE})
+    assert sent.status_code == 201, sent.text
+    message = sent.json()
+    assert (message["kind"], message["unlocked"], message["attachment_count"], len(message["attachments"])) == ("paid", True, 2, 2)
+
+    # The buyer sees its text and price, live too, but not its attachments.
+    seen = next(m for m in api(platform, "GET", f"/v1/conversations/{talk['id']}/messages", card_buyer).json()["data"] if m["id"] == message["id"])
+    assert (seen["body"], seen["price"], seen["attachments"], seen["attachment_count"], seen["unlocked"]) == (
+        "The final logo files", PRICE, [], 2, False)
+    assert eventually(lambda: buyer_stream.of("message.created"))
+    assert buyer_stream.of("message.created")[0]["data"]["attachments"] == []
+    locked = attachments_of(platform, card_buyer, message["id"])
+    assert (locked.status_code, locked.headers["content-type"], locked.json()["code"]) == (402, PROBLEM, "payment_required")
+    assert attachments_of(platform, stranger, message["id"]).status_code == 404
+    assert buy(platform, stranger, message["id"], "card").status_code == 404
+    assert buy(platform, seller, message["id"], "card").status_code == 403
+
+    # By card on Stripe's hosted page: the unlock arrives over the stream.
+    opened = buy(platform, card_buyer, message["id"], "card")
+    assert opened.status_code == 201, opened.text
+    bought = opened.json()
+    assert bought["status"] == "pending" and bought["price"] == PRICE and "/checkout/cs_" in bought["checkout_url"]
+    again = buy(platform, card_buyer, message["id"], "card")
+    assert (again.status_code, again.json()["id"], again.json()["checkout_url"]) == (201, bought["id"], bought["checkout_url"])
+    paid_page = httpx.post(bought["checkout_url"], data={
+        "email": "bea@example.com", "cardNumber": "4242 4242 4242 4242", "cardExpiry": "12 / 34", "cardCvc": "123", "billingName": "Bea",
+    }, timeout=15)
+    assert paid_page.status_code in (200, 302, 303), paid_page.text
+    assert eventually(lambda: buyer_stream.of("message.unlocked"), timeout=30), buyer_stream.events
+    unlocked = buyer_stream.of("message.unlocked")[0]["data"]
+    assert unlocked["id"] == message["id"] and unlocked["unlocked"] is True and len(unlocked["attachments"]) == 2
+    done = purchase(platform, card_buyer, bought["id"])
+    assert done["status"] == "completed" and done["payment_id"] and done["completed_at"]
+
+    # The files download through their links, byte for byte.
+    listed = attachments_of(platform, card_buyer, message["id"])
+    assert listed.status_code == 200, listed.text
+    files = listed.json()["data"]
+    assert [f["name"] for f in files] == ["preview.png", "final.zip"]
+    for item, data in zip(files, (PNG, ZIP), strict=True):
+        assert datetime.fromisoformat(item["expires_at"]) <= datetime.now(UTC) + timedelta(minutes=5, seconds=5)
+        got = httpx.get(item["download_url"])  # no token: the link is the permission
+        assert got.status_code == 200 and got.content == data and got.headers["content-type"] == item["content_type"]
+    # An altered or expired link is refused.
+    link = files[0]["download_url"]
+    assert httpx.get(altered(link, attachment_id=files[1]["id"])).status_code == 403
+    assert httpx.get(altered(link, expires=str(int(datetime.now(UTC).timestamp()) + 3600))).status_code == 403
+    expired, _ = links.sign(platform.env["MESSAGING_DOWNLOAD_SECRET"], platform.gateway_url, files[0]["id"],
+                            datetime.now(UTC) - timedelta(minutes=10), 300)
+    refused = httpx.get(expired)
+    assert (refused.status_code, refused.json()["code"]) == (403, "link_expired")
+
+    # Never twice: bought already.
+    twice = buy(platform, card_buyer, message["id"], "card")
+    assert (twice.status_code, twice.json()["code"]) == (409, "already_unlocked")
+
+    # Stripe repeats and reorders its events: replayed newest first, twice, nothing changes.
+    client = stripe_client(platform)
+    ours = [e for e in client.v1.events.list(params={"limit": 100}).data
+            if (e.data.object.to_dict().get("metadata") or {}).get("reference_id") == bought["id"]]
+    assert {e.type for e in ours} >= {"checkout.session.completed", "payment_intent.succeeded"}
+    for event in reversed(ours * 2):
+        assert signed_post(platform, event.to_dict()).status_code == 200
+
+    # Another buyer pays with credits, at once.
+    grant = api(platform, "POST", "/v1/admin/balance-adjustments", "ops", "admin",
+                json={"user_id": credits_buyer, "amount": "10.000000", "description": "float"})
+    assert grant.status_code == 201, grant.text
+    by_credits = buy(platform, credits_buyer, message["id"], "credits")
+    assert by_credits.status_code == 201, by_credits.text
+    assert by_credits.json()["status"] == "completed" and by_credits.json()["method"] == "credits"
+    assert balance(platform, credits_buyer) == "6.000000"
+    assert attachments_of(platform, credits_buyer, message["id"]).status_code == 200
+    assert buy(platform, credits_buyer, message["id"], "credits").json()["code"] == "already_unlocked"
+
+    # One unlock each, however often Stripe spoke.
+    assert len(buyer_stream.of("message.unlocked")) == 1
+    sales = api(platform, "GET", "/v1/message-purchases", seller, params={"as": "seller"}).json()["data"]
+    assert sorted((s["buyer_id"], s["status"]) for s in sales) == sorted([(card_buyer, "completed"), (credits_buyer, "completed")])
+
+    # The seller refunds the credits purchase: that buyer loses access and gets the credits back.
+    refunded = api(platform, "POST", f"/v1/message-purchases/{by_credits.json()['id']}/refunds", seller)
+    assert refunded.status_code == 201, refunded.text
+    assert attachments_of(platform, credits_buyer, message["id"]).status_code == 402
+    assert balance(platform, credits_buyer) == "10.000000"
+    assert purchase(platform, credits_buyer, by_credits.json()["id"])["status"] == "refunded"
+    assert api(platform, "POST", f"/v1/message-purchases/{bought['id']}/refunds", card_buyer).status_code == 403
+    buyer_stream.close()
