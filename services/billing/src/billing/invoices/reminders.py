@@ -32,10 +32,11 @@ from settle_kit.db import Database
 from settle_kit.models import stable_id
 from settle_kit.phones import time_zone
 
+from billing.invoices import balance as rules
 from billing.invoices import texts
 from billing.invoices.models import Invoice, Reminder
 from billing.invoices.repository import InvoiceRepository
-from billing.invoices.service import REMINDER_REFERENCE, Urls, balance_of, link_for_remaining
+from billing.invoices.service import REMINDER_REFERENCE, Urls, link_for_remaining
 
 log = logging.getLogger(__name__)
 RANK = {level: i for i, level in enumerate(texts.LEVELS)}
@@ -92,9 +93,10 @@ class ReminderScheduler:
         async with UnitOfWork(self.db, "billing") as uow:
             repository = InvoiceRepository(uow.session)
             candidates = await repository.due_for_reminders(now, BATCH)
+            decided = await repository.reminders_of([invoice.id for invoice in candidates])
             for invoice in candidates:
                 level = level_due(invoice, now, self.reminder_hour)
-                reached = max((RANK[r.level] for r in await repository.reminders(invoice.id)), default=-1)
+                reached = max((RANK[r.level] for r in decided[invoice.id]), default=-1)
                 if level is not None and RANK[level] > reached:
                     repository.add(Reminder(
                         id=stable_id("rem", invoice.id, level), invoice_id=invoice.id, level=level, status="scheduled", decided_at=now,
@@ -107,14 +109,19 @@ class ReminderScheduler:
         return len(candidates)
 
     async def send(self) -> int:
-        """Returns how many scheduled reminders it handled (sent, withdrawn or put off)."""
+        """Returns how many invoices with reminders due it handled (each reminder sent, withdrawn
+        or put off). Invoices are locked before their reminders, as payments and cancellations do."""
         now = self.clock.now()
         async with UnitOfWork(self.db, "billing") as uow:
             repository = InvoiceRepository(uow.session)
-            due = await repository.reminders_to_send(now, BATCH)
-            for reminder in due:
-                invoice = await repository.get(reminder.invoice_id, for_update=True)
-                reason = await self._withdrawal(uow, invoice, reminder, now)
+            wanted = await repository.invoices_with_reminders_due(now, BATCH)
+            invoices = {invoice.id: invoice for invoice in await repository.lock_invoices(wanted)}
+            ids = list(invoices)
+            payments, links = await repository.payments_of(ids), await repository.links_of(ids)
+            for reminder in await repository.reminders_due(ids, now):
+                invoice = invoices[reminder.invoice_id]
+                found = rules.balance(invoice.total_amount, ((p.status, p.amount, p.amount_refunded) for p in payments[invoice.id]))
+                reason = self._withdrawal(invoice, found, reminder, now)
                 if reason is not None:
                     reminder.status, reminder.withdrawn_reason = "withdrawn", reason
                     continue
@@ -123,8 +130,7 @@ class ReminderScheduler:
                     # where a payment landing before morning could no longer withdraw it.
                     reminder.send_after = later
                     continue
-                found = await balance_of(uow, invoice)
-                link = await link_for_remaining(uow, invoice, found, now)
+                link = await link_for_remaining(uow, invoice, found, now, links[invoice.id])
                 body = texts.reminder(
                     reminder.level, found.remaining, invoice.currency, self.urls.pay(link.code), days_overdue(invoice, now, 0) or 0,
                 )
@@ -137,7 +143,7 @@ class ReminderScheduler:
                 link.sent_at = link.sent_at or now
             await uow.session.flush()
             await uow.commit()
-        return len(due)
+        return len(wanted)
 
     def _level_starts(self, invoice: Invoice, rank: int) -> datetime | None:
         """When the level of `rank` starts for the invoice (None past the last level)."""
@@ -156,11 +162,10 @@ class ReminderScheduler:
         day = local.date() if local.hour < self.reminder_hour else local.date() + timedelta(days=1)
         return datetime.combine(day, time(self.reminder_hour), tzinfo=zone).astimezone(now.tzinfo)
 
-    async def _withdrawal(self, uow: UnitOfWork, invoice: Invoice, reminder: Reminder, now: datetime) -> str | None:
+    def _withdrawal(self, invoice: Invoice, found: rules.Balance, reminder: Reminder, now: datetime) -> str | None:
         """Why the reminder must not go now, if it must not."""
         if invoice.cancelled_at is not None:
             return "invoice_cancelled"
-        found = await balance_of(uow, invoice)
         if found.remaining <= 0:
             return "invoice_paid"
         if found.in_flight:

@@ -101,15 +101,42 @@ class InvoiceRepository:
         )
         return list(await self.session.scalars(query))
 
-    async def reminders_to_send(self, now: datetime, limit: int) -> list[Reminder]:
+    async def invoices_with_reminders_due(self, now: datetime, limit: int) -> list[str]:
+        """Invoices with a scheduled reminder due to go (read without a lock: the caller locks
+        each invoice first, then its reminders, the order every writer of reminders keeps)."""
         query = (
-            select(Reminder)
+            select(Reminder.invoice_id)
             .where(Reminder.status == "scheduled", Reminder.send_after <= now)
-            .order_by(Reminder.send_after)
+            .group_by(Reminder.invoice_id)
+            .order_by(func.min(Reminder.send_after))
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         return list(await self.session.scalars(query))
+
+    async def lock_invoices(self, invoice_ids: list[str]) -> list[Invoice]:
+        """Locked in one order (id), skipping those another transaction holds."""
+        if not invoice_ids:
+            return []
+        query = select(Invoice).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id).with_for_update(skip_locked=True)
+        return list(await self.session.scalars(query.execution_options(populate_existing=True)))
+
+    async def reminders_due(self, invoice_ids: list[str], now: datetime) -> list[Reminder]:
+        if not invoice_ids:
+            return []
+        query = (
+            select(Reminder)
+            .where(Reminder.invoice_id.in_(invoice_ids), Reminder.status == "scheduled", Reminder.send_after <= now)
+            .order_by(Reminder.invoice_id, Reminder.send_after)
+            .with_for_update()
+        )
+        return list(await self.session.scalars(query))
+
+    async def reminders_of(self, invoice_ids: list[str]) -> dict[str, list[Reminder]]:
+        found: dict[str, list[Reminder]] = {i: [] for i in invoice_ids}
+        if invoice_ids:
+            for reminder in await self.session.scalars(select(Reminder).where(Reminder.invoice_id.in_(invoice_ids))):
+                found[reminder.invoice_id].append(reminder)
+        return found
 
     async def scheduled_reminders(self, invoice_id: str) -> list[Reminder]:
         return list(await self.session.scalars(

@@ -215,16 +215,19 @@ def new_link(invoice: Invoice, type_: str, amount: int, *, now: datetime, expire
     )
 
 
-async def link_for_remaining(uow: UnitOfWork, invoice: Invoice, found: rules.Balance, now: datetime) -> PaymentLink:
+async def link_for_remaining(
+    uow: UnitOfWork, invoice: Invoice, found: rules.Balance, now: datetime, links: list[PaymentLink] | None = None,
+) -> PaymentLink:
     """An open link for exactly what remains, or a new one (`final` once something is paid, else
-    `full`)."""
-    links = (await InvoiceRepository(uow.session).links_of([invoice.id]))[invoice.id]
+    `full`). `links`: the invoice's, when the caller has them."""
+    if links is None:
+        links = (await InvoiceRepository(uow.session).links_of([invoice.id]))[invoice.id]
     for link in reversed(links):
         if link_status(link, now) == "open" and link.amount == found.remaining and link.expires_at > now + timedelta(days=1):
             return link
     link = new_link(invoice, "final" if found.paid > 0 else "full", found.remaining, now=now)
     InvoiceRepository(uow.session).add(link)
-    await uow.session.flush()
+    links.append(link)
     return link
 
 
