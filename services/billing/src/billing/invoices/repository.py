@@ -36,8 +36,11 @@ class InvoiceRepository:
         query = select(Invoice)
         return query if issuer_id is None else query.where(Invoice.issuer_id == issuer_id)
 
-    async def payments(self, invoice_id: str) -> list[Payment]:
-        return list(await self.session.scalars(select(Payment).where(Payment.purpose == "invoice", Payment.reference_id == invoice_id)))
+    async def payments(self, invoice_id: str, *, for_update: bool = False) -> list[Payment]:
+        query = select(Payment).where(Payment.purpose == "invoice", Payment.reference_id == invoice_id)
+        if for_update:  # in one order (id), as Stripe events lock payments
+            query = query.order_by(Payment.id).with_for_update().execution_options(populate_existing=True)
+        return list(await self.session.scalars(query))
 
     async def payments_of(self, invoice_ids: list[str]) -> dict[str, list[Payment]]:
         found: dict[str, list[Payment]] = {i: [] for i in invoice_ids}

@@ -276,11 +276,14 @@ async def cancel(uow: UnitOfWork, issuer: Principal, invoice_id: str, *, now: da
 
 async def decide_refunds(uow: UnitOfWork, caller: Principal, invoice_id: str, amount: int | None, key_id: str) -> tuple[Invoice, list[Refund]]:
     """Reserves `amount` (default: all that is paid) across the invoice's payments, newest first,
-    as pending refunds (committed by the caller, then sent). The same `key_id` finds them again."""
-    invoice = await visible(uow, caller, invoice_id, for_update=True)
+    as pending refunds (committed by the caller, then sent). The same `key_id` finds them again.
+    The payments are locked, not the invoice: a Stripe event locks a payment, then its invoice,
+    and this must not wait on them the other way round."""
+    invoice = await visible(uow, caller, invoice_id)
     repository = InvoiceRepository(uow.session)
     paid = sorted(
-        (p for p in await repository.payments(invoice.id) if p.status in states.REFUNDABLE), key=lambda p: p.succeeded_at or p.created_at, reverse=True,
+        (p for p in await repository.payments(invoice.id, for_update=True) if p.status in states.REFUNDABLE),
+        key=lambda p: p.succeeded_at or p.created_at, reverse=True,
     )
     decided = [r for p in paid if (r := await uow.session.get(Refund, stable_id("re", key_id, p.id))) is not None]
     if decided:
@@ -297,8 +300,7 @@ async def decide_refunds(uow: UnitOfWork, caller: Principal, invoice_id: str, am
         share = min(wanted, refundable[payment.id])
         if share <= 0:
             continue
-        locked = await PaymentRepository(uow.session).get(payment.id, for_update=True)
-        refunds.append(await payments.decide_refund(uow, None, locked, share, stable_id("re", key_id, payment.id), requested_by=caller.user_id))
+        refunds.append(await payments.decide_refund(uow, None, payment, share, stable_id("re", key_id, payment.id), requested_by=caller.user_id))
         wanted -= share
         if wanted == 0:
             break
