@@ -31,8 +31,10 @@ def simulator():
 
 @pytest.fixture
 def registry():
+    """The test's own purposes; the app's come back after it."""
+    before = purposes.installed()
     yield purposes
-    purposes.install({})
+    purposes.install(before)
 
 
 def stored(event_type: str, session: dict) -> StripeEvent:

@@ -46,6 +46,10 @@ def install(purposes: Mapping[str, CheckoutPurpose]) -> None:
     _registered.update(purposes)
 
 
+def installed() -> dict[str, CheckoutPurpose]:
+    return dict(_registered)
+
+
 def handler_for(purpose: str | None) -> CheckoutPurpose | None:
     return _registered.get(purpose) if purpose else None
 
