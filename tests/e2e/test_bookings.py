@@ -143,7 +143,8 @@ def test_book_pay_complete_and_the_payout_run_pays_the_expert_once(platform):
 
     pending = httpx.get(platform.gateway_url + "/v1/admin/payouts", params={"status": "pending"}, headers=platform.headers("ops", "admin"))
     mine = [row for row in pending.json()["data"] if row["expert_id"] == expert]
-    assert mine == [{"expert_id": expert, "booking_ids": [booking["id"]], "amount": 2700, "currency": "usd", "status": "pending",
+    assert mine == [{"expert_id": expert, "payee_id": expert, "booking_ids": [booking["id"]],
+                     "sources": [{"type": "booking", "id": booking["id"]}], "amount": 2700, "currency": "usd", "status": "pending",
                      "amount_reversed": 0, "payouts_enabled": True}]
 
     first = run_payouts(platform)

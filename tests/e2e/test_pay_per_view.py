@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 from messaging.attachments import links
 from settle_testing.platform import free_port, start_platform
 from support import PROBLEM, eventually
-from test_bookings import onboarded, run_payouts
+from test_bookings import become_expert, onboarded, run_payouts
 from test_payments import signed_post, stripe_client
 
 BUCKET = "settle-attachments"
@@ -253,4 +253,33 @@ def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and
     assert balance(platform, credits_buyer) == "10.000000"
     assert purchase(platform, credits_buyer, by_credits.json()["id"])["status"] == "refunded"
     assert api(platform, "POST", f"/v1/message-purchases/{bought['id']}/refunds", card_buyer).status_code == 403
+
+    # The seller is paid by the payout run that pays experts: $4.00 less 12.5 %, once.
+    become_expert(platform, seller)
+    account_id = onboarded(platform, seller)
+    admin = platform.headers("ops", "admin")
+
+    def rows(status: str) -> list[dict]:
+        data = httpx.get(platform.gateway_url + "/v1/admin/payouts", params={"status": status}, headers=admin).json()["data"]
+        return [r for r in data if r["payee_id"] == seller]
+
+    assert eventually(lambda: rows("pending"))
+    assert [(r["amount"], r["sources"], r["booking_ids"]) for r in rows("pending")] == [
+        (350, [{"type": "message_sale", "id": bought["id"]}], [])]
+    first = run_payouts(platform)
+    assert [(p["payee_id"], p["amount"], p["status"]) for p in first["paid"] if p["source"]["id"] == bought["id"]] == [(seller, 350, "paid")], first
+    for _ in range(2):
+        assert bought["id"] not in [p["source"]["id"] for p in run_payouts(platform)["paid"]]
+    transfers = stripe_client(platform).v1.transfers.list(params={"destination": account_id}).data
+    assert [(t.amount, t.currency, t.transfer_group) for t in transfers] == [(350, "usd", bought["id"])]
+    assert [(r["amount"], r["status"]) for r in rows("paid")] == [(350, "paid")]
+
+    # Refunded in Stripe's dashboard: the buyer loses access, live, and the seller's share comes back.
+    intent = api(platform, "GET", f"/v1/payments/{done['payment_id']}", seller).json()["stripe_payment_intent_id"]
+    stripe_client(platform).v1.refunds.create(params={"payment_intent": intent})
+    assert eventually(lambda: attachments_of(platform, card_buyer, message["id"]).status_code == 402, timeout=30)
+    assert eventually(lambda: buyer_stream.of("message.updated"))
+    assert buyer_stream.of("message.updated")[-1]["data"]["unlocked"] is False
+    assert purchase(platform, card_buyer, bought["id"])["status"] == "refunded"
+    assert eventually(lambda: [r["amount_reversed"] for r in rows("paid")] == [350], timeout=30), rows("paid")
     buyer_stream.close()

@@ -31,9 +31,10 @@ class BillingClient(InternalClient):
         # Naturally idempotent (one account per user; each answer carries a fresh onboarding link).
         return await self._call("POST", "/internal/payout-accounts", json={"user_id": user_id})
 
-    async def transfer_for_booking(
-        self, *, booking_id: str, payment_id: str, payee_id: str, amount: int, currency: str
+    async def transfer_for(
+        self, *, reference_type: str, reference_id: str, payment_id: str, payee_id: str, amount: int, currency: str, key: str
     ) -> dict:
-        body = {"reference_type": "booking", "reference_id": booking_id, "payment_id": payment_id, "payee_id": payee_id,
+        """The one transfer paying `payee_id` their `amount` of the payment of (`reference_type`, `reference_id`)."""
+        body = {"reference_type": reference_type, "reference_id": reference_id, "payment_id": payment_id, "payee_id": payee_id,
                 "amount": amount, "currency": currency}
-        return await self._call("POST", "/internal/transfers", json=body, key=f"booking-payout-{booking_id}")
+        return await self._call("POST", "/internal/transfers", json=body, key=key)

@@ -31,7 +31,7 @@ class TransferCreate(BaseModel):
     billing sends less when part of the payment was refunded already (see connect/transfers.py)."""
 
     model_config = ConfigDict(extra="forbid")
-    reference_type: Literal["booking"]
+    reference_type: Literal["booking", "message_purchase"]
     reference_id: str = Field(min_length=1, max_length=64)
     payment_id: str = Field(min_length=1, max_length=40)
     payee_id: UserId

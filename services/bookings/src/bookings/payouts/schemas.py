@@ -3,13 +3,21 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 PayoutStatus = Literal["pending", "paid", "void"]
+SourceType = Literal["booking", "message_sale"]
+
+
+class PayoutSource(BaseModel):
+    type: SourceType
+    id: str
 
 
 class PayoutRow(BaseModel):
-    """One expert's payouts in one currency and status."""
+    """One payee's payouts in one currency and status, from every kind of earning."""
 
-    expert_id: str
-    booking_ids: list[str]
+    payee_id: str
+    expert_id: str = Field(description="The payee (named so before paid messages had sellers)")
+    sources: list[PayoutSource]
+    booking_ids: list[str] = Field(description="The sources that are bookings")
     amount: int = Field(description="Minor units: what is owed (pending) or was sent (paid)")
     currency: str
     status: PayoutStatus
@@ -23,8 +31,12 @@ class PayoutRows(BaseModel):
 
 
 class PaidBooking(BaseModel):
-    booking_id: str
-    expert_id: str
+    """One earning paid (or voided) by the run."""
+
+    source: PayoutSource
+    payee_id: str
+    booking_id: str | None = Field(description="The source's id when it is a booking")
+    expert_id: str = Field(description="The payee")
     amount: int
     currency: str
     status: Literal["paid", "void"]
@@ -32,7 +44,8 @@ class PaidBooking(BaseModel):
 
 
 class FailedPayout(BaseModel):
-    booking_id: str
+    source: PayoutSource
+    booking_id: str | None
     expert_id: str
     code: str
     detail: str
@@ -41,4 +54,4 @@ class FailedPayout(BaseModel):
 class PayoutRunSummary(BaseModel):
     paid: list[PaidBooking] = Field(description="Transfers made by this run (void: refunds left nothing to send)")
     failed: list[FailedPayout] = Field(description="Left pending; the next run tries again")
-    waiting_for_payouts_enabled: int = Field(description="Pending payouts of experts who cannot receive payouts yet")
+    waiting_for_payouts_enabled: int = Field(description="Pending payouts of payees who cannot receive payouts yet")
