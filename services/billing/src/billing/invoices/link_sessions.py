@@ -19,11 +19,15 @@ async def close_sessions(uow: UnitOfWork, invoice_id: str) -> None:
     """Asks for the invoice's open Checkout Sessions to be expired at Stripe (after this
     transaction commits): once it is paid or cancelled, a page left open must not take money.
     One paid meanwhile anyway is refunded as an excess."""
-    repository = InvoiceRepository(uow.session)
-    for link in (await repository.links_of([invoice_id]))[invoice_id]:
-        for visit in await repository.sessions_of(link.id):
-            if visit.status == "open":
-                await queue.enqueue(uow, id=visit.id, kind=queue.EXPIRE_LINK_SESSION, requested_by="billing")
+    for link in (await InvoiceRepository(uow.session).links_of([invoice_id]))[invoice_id]:
+        await close_link_sessions(uow, link.id)
+
+
+async def close_link_sessions(uow: UnitOfWork, link_id: str) -> None:
+    """The same for one link (paid: it takes no second payment)."""
+    for visit in await InvoiceRepository(uow.session).sessions_of(link_id):
+        if visit.status == "open":
+            await queue.enqueue(uow, id=visit.id, kind=queue.EXPIRE_LINK_SESSION, requested_by="billing")
 
 
 async def expire_for_task(db: Database, client: stripe.StripeClient, task: StripeTask) -> str:

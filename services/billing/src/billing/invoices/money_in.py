@@ -55,14 +55,20 @@ async def on_payment_moved(uow: UnitOfWork, payment: Payment, target: str, **ext
 async def _received(uow: UnitOfWork, invoice: Invoice, payment: Payment) -> None:
     repository = InvoiceRepository(uow.session)
     link_session = await repository.session_by_payment(payment.id)
+    paid_twice = False
     if link_session is not None:
         link_session.status = "complete"
         link = await repository.link(link_session.link_id, for_update=True)
-        if link is not None and link.status != "paid":
+        # A link takes one payment: another of its sessions paid as well (two tabs) is given back.
+        paid_twice = link.status == "paid"
+        if not paid_twice:
             link.status, link.paid_at = "paid", payment.succeeded_at
+            await link_sessions.close_link_sessions(uow, link.id)
     found = await balance_of(uow, invoice)
     limit = 0 if invoice.cancelled_at is not None else invoice.total_amount
     excess = min(found.net - await repository.reserved_for_refunds(invoice.id) - limit, payment.amount - payment.amount_refunded)
+    if paid_twice:
+        excess = payment.amount - payment.amount_refunded
     issuer_name = invoice.issuer_name or ISSUER_FALLBACK_NAME
     kept = payment.amount - max(excess, 0)
     if kept > 0:
@@ -71,7 +77,8 @@ async def _received(uow: UnitOfWork, invoice: Invoice, payment: Payment) -> None
     if excess > 0:
         await _refund_excess(uow, payment, excess)
         _text_customer(uow, invoice, texts.excess_refunded_to_customer(excess, payment.currency, issuer_name))
-        _text_issuer(uow, invoice, texts.issuer_excess_refunded(excess, payment.currency, invoice.customer_name, invoice.number))
+        told = texts.issuer_link_paid_twice if paid_twice else texts.issuer_excess_refunded
+        _text_issuer(uow, invoice, told(excess, payment.currency, invoice.customer_name, invoice.number))
 
 
 async def _refund_excess(uow: UnitOfWork, payment: Payment, excess: int) -> None:

@@ -41,3 +41,7 @@ def issuer_excess_refunded(amount: int, currency: str, customer_name: str, numbe
         f"Two payments for invoice {number} came in at once: {format_money(amount, currency)} more than its total "
         f"was refunded to {customer_name}."
     )
+
+
+def issuer_link_paid_twice(amount: int, currency: str, customer_name: str, number: str) -> str:
+    return f"A link of invoice {number} was paid twice: the second payment, {format_money(amount, currency)}, was refunded to {customer_name}."
