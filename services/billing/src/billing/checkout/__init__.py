@@ -19,4 +19,9 @@ How a purpose plugs in (invoices do it for `invoice`, message unlocks for `messa
 
 Events about sessions without a registered purpose (another product on the same Stripe account)
 are ignored.
+
+Why a `Payment` and not a table of checkout money of its own: billing has one payment aggregate
+for every purpose (DESIGN), and it already has what checkout money needs: forward-only states,
+refunds that never exceed what was paid, Stripe's dashboard refunds, reconciliation, the
+`billing.payment.*` events other services follow, and `GET /v1/payments` for the payee.
 """
