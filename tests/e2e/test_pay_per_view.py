@@ -283,3 +283,89 @@ def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and
     assert purchase(platform, card_buyer, bought["id"])["status"] == "refunded"
     assert eventually(lambda: [r["amount_reversed"] for r in rows("paid")] == [350], timeout=30), rows("paid")
     buyer_stream.close()
+
+
+def paid_message(platform, seller: str, talk: dict, price: dict = PRICE) -> dict:
+    held = upload(platform, seller, "preview.png", PNG, "image/png")
+    assert held.status_code == 201, held.text
+    sent = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller,
+               json={"body": "teaser", "attachment_ids": [held.json()["id"]], "price": price})
+    assert sent.status_code == 201, sent.text
+    return sent.json()
+
+
+def test_a_reconnect_with_last_event_id_resumes_without_gaps(platform):
+    a, b = someone("ann"), someone("bob")
+    talk = conversation(platform, a, b)
+    first = Stream(platform, b, talk["id"])
+    for i in range(3):
+        assert api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", a, json={"body": f"m{i}"}).status_code == 201
+    assert eventually(lambda: len(first.of("message.created")) == 3), first.events
+    first.close()
+    last_id = first.of("message.created")[1]["id"]  # as if the connection broke after the second
+    for i in range(3, 5):
+        assert api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", a, json={"body": f"m{i}"}).status_code == 201
+    resumed = Stream(platform, b, talk["id"], last_event_id=last_id)
+    assert eventually(lambda: len(resumed.of("message.created")) == 3), resumed.events
+    resumed.close()
+    assert [e["data"]["body"] for e in resumed.of("message.created")] == ["m2", "m3", "m4"]
+    ids = [int(e["id"]) for e in first.of("message.created")[:2] + resumed.of("message.created")]
+    assert ids == list(range(ids[0], ids[0] + 5))
+    # Only participants follow a conversation.
+    assert api(platform, "GET", f"/v1/conversations/{talk['id']}/events", someone("eve")).status_code == 404
+    bad = api(platform, "GET", f"/v1/conversations/{talk['id']}/events", b, headers={"Last-Event-ID": "x"})
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "Last-Event-ID")
+
+
+def test_concurrent_purchase_requests_of_one_buyer_make_one_purchase(platform):
+    seller, buyer = someone("sol"), someone("bo")
+    talk = conversation(platform, seller, buyer)
+    message = paid_message(platform, seller, talk)
+    results: list[httpx.Response] = []
+    threads = [threading.Thread(target=lambda: results.append(buy(platform, buyer, message["id"], "card"))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [201] * 6, [r.text for r in results]
+    assert len({r.json()["id"] for r in results}) == 1 and len({r.json()["checkout_url"] for r in results}) == 1
+    assert len(api(platform, "GET", "/v1/message-purchases", buyer).json()["data"]) == 1
+
+
+def test_an_expired_checkout_leaves_the_message_locked_and_it_can_be_bought_again(platform):
+    seller, buyer = someone("sid"), someone("bex")
+    talk = conversation(platform, seller, buyer)
+    message = paid_message(platform, seller, talk)
+    first = buy(platform, buyer, message["id"], "card").json()
+    stripe_client(platform).v1.checkout.sessions.expire(first["checkout_url"].rsplit("/", 1)[-1])
+    assert eventually(lambda: purchase(platform, buyer, first["id"])["status"] == "expired"), purchase(platform, buyer, first["id"])
+    assert attachments_of(platform, buyer, message["id"]).status_code == 402
+    second = buy(platform, buyer, message["id"], "card").json()
+    assert second["id"] != first["id"] and second["status"] == "pending" and second["checkout_url"] != first["checkout_url"]
+
+
+def test_bad_purchases_and_uploads_are_refused_naming_the_field(platform):
+    seller, buyer = someone("sue"), someone("ben")
+    talk = conversation(platform, seller, buyer)
+    message = paid_message(platform, seller, talk)
+    short = buy(platform, buyer, message["id"], "credits")
+    assert (short.status_code, short.json()["code"]) == (402, "insufficient_credits")
+    assert buy(platform, buyer, message["id"], "credits").json()["code"] == "insufficient_credits"  # still locked, nothing owed
+    euro = paid_message(platform, seller, talk, {"amount": 400, "currency": "eur"})
+    refused = buy(platform, buyer, euro["id"], "credits")
+    assert (refused.status_code, refused.json()["code"], refused.json()["errors"][0]["field"]) == (422, "credits_not_accepted", "method")
+    method = api(platform, "POST", f"/v1/messages/{message['id']}/purchase", buyer, json={"method": "cash"})
+    assert (method.status_code, method.json()["errors"][0]["field"]) == (422, "method")
+    text = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller, json={"body": "free"}).json()
+    assert buy(platform, buyer, text["id"], "card").json()["code"] == "not_for_sale"
+
+    fake = upload(platform, seller, "cat.png", b"%PDF-1.7\n" + bytes(100), "image/png")
+    assert (fake.status_code, fake.json()["code"], fake.json()["errors"][0]["field"]) == (422, "content_type_mismatch", "file")
+    missing = api(platform, "POST", "/v1/attachments", seller, files={"other": ("a.txt", b"a", "text/plain")})
+    assert (missing.status_code, missing.json()["errors"][0]["field"]) == (422, "file")
+    too_big = upload(platform, seller, "big.bin", bytes(25 * 1024 * 1024 + 1), "application/octet-stream")
+    assert too_big.status_code == 413
+    theirs = upload(platform, buyer, "mine.txt", b"mine", "text/plain").json()
+    stolen = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller,
+                 json={"body": "x", "attachment_ids": [theirs["id"]], "price": PRICE})
+    assert (stolen.status_code, stolen.json()["code"]) == (422, "attachment_unavailable")
