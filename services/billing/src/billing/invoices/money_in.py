@@ -22,7 +22,7 @@ from billing.invoices import link_sessions
 from billing.invoices import texts
 from billing.invoices.models import Invoice
 from billing.invoices.repository import InvoiceRepository
-from billing.invoices.service import TEXT_REFERENCE, balance_of
+from billing.invoices.service import INVOICE_REFERENCE, balance_of
 from billing.payments import service as payments
 from billing.payments import states
 from billing.payments.models import Payment
@@ -32,7 +32,7 @@ ISSUER_FALLBACK_NAME = "Settle"
 
 
 async def on_payment_moved(uow: UnitOfWork, payment: Payment, target: str, **extra: Any) -> None:
-    if payment.reference_type != TEXT_REFERENCE or payment.reference_id is None:
+    if payment.reference_type != INVOICE_REFERENCE or payment.reference_id is None:
         return
     repository = InvoiceRepository(uow.session)
     invoice = await repository.get(payment.reference_id, for_update=True)
@@ -99,7 +99,7 @@ async def _close_open_ends(repository: InvoiceRepository, invoice: Invoice) -> N
 
 def _text_customer(uow: UnitOfWork, invoice: Invoice, body: str) -> None:
     uow.emit(SmsRequested(
-        to_phone=invoice.customer_phone, body=body, kind="confirmation", requested_by=invoice.issuer_id, reference_type=TEXT_REFERENCE,
+        to_phone=invoice.customer_phone, body=body, kind="confirmation", requested_by=invoice.issuer_id, reference_type=INVOICE_REFERENCE,
         reference_id=invoice.id,
     ))
 
@@ -107,7 +107,7 @@ def _text_customer(uow: UnitOfWork, invoice: Invoice, body: str) -> None:
 def _text_issuer(uow: UnitOfWork, invoice: Invoice, body: str) -> None:
     # To the issuer's registered phone; notifications suppresses it when they registered none.
     uow.emit(SmsRequested(
-        to_user_id=invoice.issuer_id, body=body, kind="confirmation", requested_by=invoice.issuer_id, reference_type=TEXT_REFERENCE,
+        to_user_id=invoice.issuer_id, body=body, kind="confirmation", requested_by=invoice.issuer_id, reference_type=INVOICE_REFERENCE,
         reference_id=invoice.id,
     ))
 

@@ -22,7 +22,7 @@ from billing.checkout import events as checkout_events
 from billing.checkout import sessions
 from billing.invoices.models import LinkSession
 from billing.invoices.repository import InvoiceRepository
-from billing.invoices.service import TEXT_REFERENCE, Urls, balance_of, customer_payer, link_status
+from billing.invoices.service import INVOICE_REFERENCE, Urls, balance_of, customer_payer, link_status
 
 PURPOSE = "invoice"
 # A session is reused while Stripe keeps it open at least this long.
@@ -73,7 +73,7 @@ async def open_link(db: Database, client: stripe.StripeClient, code: str, urls: 
         lifetime = min(max((link.expires_at - now).total_seconds(), sessions.MIN_LIFETIME_S), sessions.MAX_LIFETIME_S)
         await uow.commit()
         session = await sessions.open_session(
-            client, purpose=PURPOSE, reference_type=TEXT_REFERENCE, reference_id=invoice.id, payer_id=customer_payer(invoice.id),
+            client, purpose=PURPOSE, reference_type=INVOICE_REFERENCE, reference_id=invoice.id, payer_id=customer_payer(invoice.id),
             payee_id=invoice.issuer_id, amount=amount, currency=invoice.currency, description=description,
             idempotency_key=f"settle-{visit.id}", expires_at=utcnow() + timedelta(seconds=lifetime),
             success_url=f"{urls.pay(code)}/thanks", cancel_url=urls.pay(code),

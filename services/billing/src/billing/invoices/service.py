@@ -35,8 +35,8 @@ from billing.payments.repository import PaymentRepository
 # Payers of invoice payments are customers, not users: a value no user id can take (user ids
 # have no colon), so no user ever sees them as their own payments.
 CUSTOMER_PREFIX = "customer:"
-# Whose texts these are, for notifications' references.
-TEXT_REFERENCE = "invoice"
+# The reference of an invoice's payments (billing.checkout) and of the texts about it (notifications).
+INVOICE_REFERENCE = "invoice"
 REMINDER_REFERENCE = "invoice_reminder"
 
 
@@ -246,7 +246,7 @@ async def send(uow: UnitOfWork, issuer: Principal, invoice_id: str, link_id: str
         link = await link_for_remaining(uow, invoice, found, now)
     envelope = uow.emit(SmsRequested(
         to_phone=invoice.customer_phone, body=texts.link_sent(link.amount, link.currency, urls.pay(link.code)), kind="notice",
-        requested_by=invoice.issuer_id, reference_type=TEXT_REFERENCE, reference_id=invoice.id,
+        requested_by=invoice.issuer_id, reference_type=INVOICE_REFERENCE, reference_id=invoice.id,
     ))
     link.sent_at = now
     await uow.session.flush()
