@@ -36,7 +36,6 @@ from settle_kit.db import asyncpg_dsn
 from settle_testing.platform import start_platform
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _load  # noqa: E402
 import webhooks  # noqa: E402
 
 BUYERS = 40
@@ -73,28 +72,8 @@ async def prepare_purchases(platform, client: httpx.AsyncClient, count: int) -> 
     return await asyncio.gather(*(one(m, b) for m, b in pairs))
 
 
-async def post_events(platform, events: list[dict], rate: float | None) -> tuple[float, dict[str, float]]:
-    secret, url = platform.env["STRIPE_WEBHOOK_SECRET"], platform.gateway_url + "/v1/webhooks/stripe"
-    sent_at: dict[str, float] = {}
-    requests = []
-    for event in events:
-        payload, signature = webhooks.signed(secret, event)
-        headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
-        requests.append((event["data"]["object"]["metadata"]["reference_id"], _load.request_bytes("POST", url, headers, payload)))
-
-    def answered(purchase_id: str, status: int, body: bytes) -> None:
-        if status != 200:
-            raise SystemExit(f"a webhook was refused: {status} {body[:200]!r}")
-
-    def stamp(purchase_id: str) -> None:
-        sent_at[purchase_id] = time.time()
-
-    start = time.perf_counter()
-    if rate is None:
-        await _load.drive(platform.gateway_url, requests, 32, answered, stamp)
-    else:
-        await _load.drive_at(platform.gateway_url, requests, rate, 32, answered, stamp)
-    return time.perf_counter() - start, sent_at
+def _purchase_of(event: dict) -> str:
+    return event["data"]["object"]["metadata"]["reference_id"]
 
 
 async def watch_grants(platform, purchase_ids: set[str], interval: float, timeout: float = 300) -> dict[str, float]:
@@ -122,18 +101,18 @@ async def run(platform, unlocks: int, rate: int, seconds: int) -> None:
         burst = await prepare_purchases(platform, client, unlocks)
         steady = await prepare_purchases(platform, client, rate * seconds)
 
-    ids = {e["data"]["object"]["metadata"]["reference_id"] for e in burst}
+    ids = {_purchase_of(e) for e in burst}
     watch = asyncio.create_task(watch_grants(platform, ids, interval=0.05))
     start = time.time()
-    await post_events(platform, burst, rate=None)
+    await webhooks.post_events(platform, burst, None, tag=_purchase_of)
     found = await watch
     if len(found) < len(ids):
         raise SystemExit(f"only {len(found)} of {len(ids)} purchases unlocked")
     burst_s = max(found.values()) - start
 
-    steady_ids = {e["data"]["object"]["metadata"]["reference_id"] for e in steady}
+    steady_ids = {_purchase_of(e) for e in steady}
     watch = asyncio.create_task(watch_grants(platform, steady_ids, interval=0.005))
-    _, sent_at = await post_events(platform, steady, rate=rate)
+    _, sent_at = await webhooks.post_events(platform, steady, rate, tag=_purchase_of)
     found = await watch
     latencies = sorted((found[p] - sent_at[p]) * 1000 for p in sent_at if p in found)
 

@@ -78,16 +78,21 @@ async def prepare_payments(platform, client: httpx.AsyncClient, count: int) -> t
     return conversation["id"], await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def post_events(platform, events: list[dict], rate: float | None) -> tuple[float, dict[str, float]]:
-    """Posts signed events, as fast as 32 connections allow or at a steady `rate`. Bodies are
-    signed and serialised before the clock starts (see _load: the client shares the cores)."""
+def _payment_of(event: dict) -> str:
+    return event["data"]["object"]["metadata"]["payment_id"]
+
+
+async def post_events(platform, events: list[dict], rate: float | None, tag=_payment_of) -> tuple[float, dict[str, float]]:
+    """Posts signed events, as fast as 32 connections allow or at a steady `rate`, and returns
+    when each was sent by `tag(event)`. Bodies are signed and serialised before the clock starts
+    (see _load: the client shares the cores)."""
     secret, url = platform.env["STRIPE_WEBHOOK_SECRET"], platform.gateway_url + "/v1/webhooks/stripe"
     sent_at: dict[str, float] = {}
     requests = []
     for event in events:
         payload, signature = signed(secret, event)
         headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
-        requests.append((event["data"]["object"]["metadata"]["payment_id"], _load.request_bytes("POST", url, headers, payload)))
+        requests.append((tag(event), _load.request_bytes("POST", url, headers, payload)))
 
     def answered(payment_id: str, status: int, body: bytes) -> None:
         if status != 200:
