@@ -29,13 +29,11 @@ async def on_payment(event: PaymentState, uow: UnitOfWork) -> None:
         log.warning("payment for an unknown purchase", extra={"payment_id": event.payment_id, "purchase_id": event.reference_id})
         return
     at = event.updated_at or utcnow()
-    if isinstance(event, PaymentSucceeded):
-        if purchase.payment_id is None:
-            purchase.payment_id = event.payment_id
-        await service.complete(uow, purchase, payment_id=event.payment_id, at=event.succeeded_at or at)
-    elif isinstance(event, PaymentRefunded):
+    if isinstance(event, PaymentRefunded):
         if event.status == "refunded":  # a partial refund leaves the access bought
-            await service.revoke(uow, purchase, at)
+            await service.refund_reported(uow, purchase, at)
+    elif isinstance(event, PaymentSucceeded):
+        await service.paid(uow, purchase, payment_id=event.payment_id, at=event.succeeded_at or at)
     elif isinstance(event, PaymentFailed):
         await service.close_unpaid(uow, purchase.id, FAILED)
 

@@ -29,7 +29,7 @@ from messaging.billing_client import BillingClient, BillingError, BillingUnavail
 from messaging.conversations.repository import ConversationRepository
 from messaging.live import feed
 from messaging.messages.models import Message
-from messaging.purchases.models import COMPLETED, FAILED, PENDING, REFUNDED, MessagePurchase
+from messaging.purchases.models import COMPLETED, EXPIRED, FAILED, PENDING, REFUNDED, MessagePurchase
 from messaging.purchases.repository import PurchaseRepository
 from messaging.purchases.schemas import MessagePurchaseCreate, MessagePurchaseRefundOut
 
@@ -127,6 +127,28 @@ async def complete(uow: UnitOfWork, purchase: MessagePurchase, *, payment_id: st
         completed_at=at,
     ))
     return True
+
+
+async def paid(uow: UnitOfWork, purchase: MessagePurchase, *, payment_id: str, at: datetime) -> bool:
+    """Billing reports the card payment succeeded. A purchase closed meanwhile as failed or
+    expired (events out of order) is completed all the same, unless the buyer has bought or is
+    buying it again (then the seller or an admin refunds the second payment). A refunded one
+    stays refunded: its refund was reported first."""
+    if purchase.status in (FAILED, EXPIRED):
+        if await PurchaseRepository(uow.session).live(purchase.message_id, purchase.buyer_id) is not None:
+            log.warning("a second payment for a message already bought", extra={"purchase_id": purchase.id, "payment_id": payment_id})
+            return False
+        purchase.status = PENDING
+    return await complete(uow, purchase, payment_id=payment_id, at=at)
+
+
+async def refund_reported(uow: UnitOfWork, purchase: MessagePurchase, at: datetime) -> None:
+    """Billing reports the payment refunded in full (here or in Stripe's dashboard). Reported
+    before its success (events out of order), the purchase ends refunded without ever unlocking."""
+    if purchase.status == PENDING:
+        purchase.status, purchase.refunded_at = REFUNDED, at
+        return
+    await revoke(uow, purchase, at)
 
 
 async def revoke(uow: UnitOfWork, purchase: MessagePurchase, at: datetime) -> bool:
