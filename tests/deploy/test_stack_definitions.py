@@ -175,3 +175,16 @@ def test_billing_reaches_messaging_on_its_port_everywhere(compose):
     assert compose["services"]["billing"]["environment"]["BILLING_MESSAGING_URL"] == f"http://messaging:{port}"
     config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
     assert config["BILLING_MESSAGING_URL"] == f"http://messaging:{port}"
+
+
+def test_messaging_reaches_billing_and_hands_out_links_on_the_gateway_everywhere(compose):
+    """Purchases of paid messages ask billing; download links are the gateway's /files/..."""
+    port = BillingSettings().port
+    assert MessagingSettings().billing_url == f"http://127.0.0.1:{port}"
+    environment = compose["services"]["messaging"]["environment"]
+    assert environment["MESSAGING_BILLING_URL"] == f"http://billing:{port}"
+    assert environment["MESSAGING_PUBLIC_URL"] == "http://127.0.0.1:8000"
+    assert any(v.endswith(":" + environment["MESSAGING_ATTACHMENTS_DIR"]) for v in compose["services"]["messaging"]["volumes"])
+    config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
+    assert config["MESSAGING_BILLING_URL"] == f"http://billing:{port}" and config["MESSAGING_S3_BUCKET"]
+    assert config["MESSAGING_PUBLIC_URL"] == config["BILLING_PUBLIC_URL"]

@@ -16,11 +16,14 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/settle_messaging"
 
     # Where attachments are kept: a local directory, unless an S3 bucket is named (any
-    # S3-compatible API: `s3_endpoint_url`; credentials from the usual AWS_* variables).
+    # S3-compatible API: `s3_endpoint_url`). Credentials: these two, else boto3's own chain
+    # (AWS_* variables, an instance or pod role).
     attachments_dir: str = "var/attachments"
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     max_attachment_bytes: int = Field(25 * 1024 * 1024, gt=0)
     # Download links: signed with this key, valid this long (at most 5 minutes), on this base
     # address (the gateway, which forwards `/files/` to messaging without a token).

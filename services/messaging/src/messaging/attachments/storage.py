@@ -53,10 +53,12 @@ class LocalStorage:
 
 
 class S3Storage:
-    def __init__(self, bucket: str, *, endpoint_url: str | None, region: str) -> None:
+    def __init__(
+        self, bucket: str, *, endpoint_url: str | None, region: str, access_key_id: str | None = None, secret_access_key: str | None = None
+    ) -> None:
         self.bucket = bucket
         self.client = boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region,
+            "s3", endpoint_url=endpoint_url, region_name=region, aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
             config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}),
         )
 
@@ -75,5 +77,9 @@ class S3Storage:
 
 def storage_from(settings: Settings) -> Storage:
     if settings.s3_bucket:
-        return S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
+        secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
+        return S3Storage(
+            settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id, secret_access_key=secret,
+        )
     return LocalStorage(settings.attachments_dir)
