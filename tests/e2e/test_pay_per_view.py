@@ -369,3 +369,33 @@ def test_bad_purchases_and_uploads_are_refused_naming_the_field(platform):
     stolen = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller,
                  json={"body": "x", "attachment_ids": [theirs["id"]], "price": PRICE})
     assert (stolen.status_code, stolen.json()["code"]) == (422, "attachment_unavailable")
+
+
+def test_a_sale_paid_in_credits_is_paid_out_from_the_balance_and_taken_back_when_refunded(platform):
+    seller, buyer = someone("sia"), someone("bud")
+    talk = conversation(platform, seller, buyer)
+    message = paid_message(platform, seller, talk)
+    become_expert(platform, seller)
+    account_id = onboarded(platform, seller)
+    api(platform, "POST", "/v1/admin/balance-adjustments", "ops", "admin",
+        json={"user_id": buyer, "amount": "4.000000", "description": "float"}).raise_for_status()
+    sale = buy(platform, buyer, message["id"], "credits").json()
+    assert sale["status"] == "completed" and balance(platform, buyer) == "0.000000"
+
+    def paid_to_seller() -> list[dict]:
+        return [p for p in run_payouts(platform)["paid"] if p["source"]["id"] == sale["id"]]
+
+    # The run pays it once the sale has reached the payout engine (an event from messaging).
+    first: list[dict] = []
+    assert eventually(lambda: first.extend(paid_to_seller()) or first, timeout=30)
+    assert [(p["amount"], p["status"]) for p in first] == [(350, "paid")]
+    client = stripe_client(platform)
+    transfers = client.v1.transfers.list(params={"destination": account_id}).data
+    assert [(t.amount, t.currency, t.transfer_group, getattr(t, "source_transaction", None)) for t in transfers] == [
+        (350, "usd", sale["id"], None)]
+    assert not paid_to_seller()  # once
+
+    refunded = api(platform, "POST", f"/v1/message-purchases/{sale['id']}/refunds", "ops", "admin")
+    assert refunded.status_code == 201, refunded.text
+    assert balance(platform, buyer) == "4.000000" and attachments_of(platform, buyer, message["id"]).status_code == 402
+    assert eventually(lambda: client.v1.transfers.list(params={"destination": account_id}).data[0].amount_reversed == 350, timeout=30)

@@ -145,7 +145,7 @@ class PayoutAccountUpdated(Event):
 class TransferState(Event):
     transfer_id: str
     stripe_transfer_id: str | None
-    payment_id: str
+    payment_id: str | None  # None: a sale paid in credits, funded from the platform's balance
     payee_id: str
     destination: str
     reference_type: str

@@ -32,9 +32,10 @@ class BillingClient(InternalClient):
         return await self._call("POST", "/internal/payout-accounts", json={"user_id": user_id})
 
     async def transfer_for(
-        self, *, reference_type: str, reference_id: str, payment_id: str, payee_id: str, amount: int, currency: str, key: str
+        self, *, reference_type: str, reference_id: str, payment_id: str | None, payee_id: str, amount: int, currency: str, key: str
     ) -> dict:
-        """The one transfer paying `payee_id` their `amount` of the payment of (`reference_type`, `reference_id`)."""
+        """The one transfer paying `payee_id` their `amount` of the payment of (`reference_type`, `reference_id`)
+        (None: a sale paid in credits, funded from the platform's balance)."""
         body = {"reference_type": reference_type, "reference_id": reference_id, "payment_id": payment_id, "payee_id": payee_id,
                 "amount": amount, "currency": currency}
         return await self._call("POST", "/internal/transfers", json=body, key=key)

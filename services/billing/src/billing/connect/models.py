@@ -39,7 +39,8 @@ class Transfer(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     reference_type: Mapped[str] = mapped_column(String(40))
     reference_id: Mapped[str] = mapped_column(String(64))
-    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    # None for a sale paid in credits (funded from the platform's balance; see transfers.py).
+    payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"), index=True)
     payee_id: Mapped[str] = mapped_column(String(64))
     destination: Mapped[str] = mapped_column(String(255))
     transfer_group: Mapped[str] = mapped_column(String(255))

@@ -33,7 +33,7 @@ class TransferCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reference_type: Literal["booking", "message_purchase"]
     reference_id: str = Field(min_length=1, max_length=64)
-    payment_id: str = Field(min_length=1, max_length=40)
+    payment_id: str | None = Field(None, min_length=1, max_length=40, description="None: a sale paid in credits")
     payee_id: UserId
     amount: Amount
     currency: Currency
@@ -44,7 +44,7 @@ class TransferOut(BaseModel):
     id: str
     reference_type: str
     reference_id: str
-    payment_id: str
+    payment_id: str | None
     payee_id: str
     destination: str
     transfer_group: str

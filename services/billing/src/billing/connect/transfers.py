@@ -27,6 +27,7 @@ from billing import stripe_api
 from billing.connect.models import Transfer, TransferReversal
 from billing.connect.repository import ConnectRepository
 from billing.connect.schemas import TransferCreate
+from billing.credits import ledger
 from billing.payments import states
 from billing.payments.models import Payment
 from billing.payments.repository import PaymentRepository
@@ -53,6 +54,8 @@ async def transfer(uow: UnitOfWork, client: stripe.StripeClient, data: TransferC
     """The one transfer for `data`'s reference: decided now (committed, `pending`) and made at
     Stripe, or the one decided before (finished now if it is still pending)."""
     repository = ConnectRepository(uow.session)
+    if data.payment_id is None:
+        return await _from_credits(uow, client, data)
     # The payment's row lock, for this short transaction only: the transfer's amount is decided
     # from the refunds recorded so far; refunds recorded later are reversed after it is made.
     payment = await PaymentRepository(uow.session).get(data.payment_id, for_update=True)
@@ -73,11 +76,7 @@ async def _decide(uow: UnitOfWork, client: stripe.StripeClient, payment: Payment
     if payment.status not in SETTLED:
         raise Conflict(f"A {payment.status} payment has no money to transfer.", code="payment_not_settled")
     repository = ConnectRepository(uow.session)
-    account = await repository.account(data.payee_id)
-    if account is None or account.stripe_account_id is None:
-        raise Conflict("The payee has no payout account.", code="payout_account_missing")
-    if not account.payouts_enabled:
-        raise Conflict("The payee's payout account cannot receive payouts yet.", code="payouts_not_enabled")
+    account = await _payout_account(repository, data.payee_id)
     record = Transfer(
         id=transfer_id_for(data.reference_type, data.reference_id),
         reference_type=data.reference_type,
@@ -103,17 +102,77 @@ async def _decide(uow: UnitOfWork, client: stripe.StripeClient, payment: Payment
     return record
 
 
+async def _payout_account(repository: ConnectRepository, payee_id: str):
+    account = await repository.account(payee_id)
+    if account is None or account.stripe_account_id is None:
+        raise Conflict("The payee has no payout account.", code="payout_account_missing")
+    if not account.payouts_enabled:
+        raise Conflict("The payee's payout account cannot receive payouts yet.", code="payouts_not_enabled")
+    return account
+
+
+# A sale paid in credits has no card payment behind it: the buyer's credits were bought (and paid
+# for) earlier, so its transfer comes from the platform's balance, funded by the debit the sale
+# made (1 credit = 1.00 USD); the refund of that debit takes the payee's share back.
+CREDIT_FUNDED = ("message_purchase",)
+
+
+async def _from_credits(uow: UnitOfWork, client: stripe.StripeClient, data: TransferCreate) -> Transfer:
+    repository = ConnectRepository(uow.session)
+    record = await repository.transfer_for(data.reference_type, data.reference_id)
+    if record is None:
+        debit = await ledger.existing(uow.session, "debit", data.reference_type, data.reference_id)
+        if data.reference_type not in CREDIT_FUNDED or debit is None:
+            raise NotFound("No payment or credits debit for this reference.", code="payment_not_found")
+        if data.currency != "usd" or data.amount > int(-debit.amount * 100):
+            raise Unprocessable("The transfer is more than the credits spent.", code="transfer_mismatch", field="amount")
+        account = await _payout_account(repository, data.payee_id)
+        refunded = await _credits_refunded(uow, data.reference_type, data.reference_id)
+        record = Transfer(
+            id=transfer_id_for(data.reference_type, data.reference_id), reference_type=data.reference_type,
+            reference_id=data.reference_id, payment_id=None, payee_id=data.payee_id, destination=account.stripe_account_id,
+            transfer_group=data.reference_id, gross_amount=data.amount, amount=0 if refunded else data.amount, amount_reversed=0,
+            currency=data.currency, status="void" if refunded else "pending",
+        )
+        repository.add(record)
+        await uow.session.flush()
+        if record.status == "pending":
+            await queue.enqueue(uow, id=record.id, kind=queue.MAKE_TRANSFER, requested_by="billing", transfer_id=record.id,
+                                not_before=stripe_api.handover_at(client))
+    await uow.commit()
+    return record if record.status != "pending" else await send(uow, client, record)
+
+
+async def _credits_refunded(uow: UnitOfWork, reference_type: str, reference_id: str) -> bool:
+    return await ledger.existing(uow.session, "refund", reference_type, reference_id) is not None
+
+
+async def _owed_now(uow: UnitOfWork, record: Transfer, payment: Payment | None) -> int:
+    """What the payee is owed now: their share of what is left of the payment, or for a sale paid
+    in credits all of it unless the credits went back."""
+    if payment is None:
+        return 0 if await _credits_refunded(uow, record.reference_type, record.reference_id) else record.gross_amount
+    return owed(record.gross_amount, payment.amount_refunded, payment.amount)
+
+
+async def on_credits_refunded(uow: UnitOfWork, reference_type: str, reference_id: str) -> None:
+    """In the transaction that gives a sale's credits back: a payout made for it is reversed."""
+    record = await ConnectRepository(uow.session).transfer_for(reference_type, reference_id)
+    if record is not None and record.status == "paid":
+        await _ask_reversal(uow, None, record.id, stable_id("trv", "credits-refund", record.id))
+
+
 async def send(uow: UnitOfWork, client: stripe.StripeClient, record: Transfer) -> Transfer:
     """Makes a pending transfer at Stripe (no transaction open) and records it, flushed for the
     caller to commit. Stripe unreachable: 503, and the background makes it. Stripe refusing it:
     the pending transfer is dropped (committed), so a later payout run may try again."""
     if record.status != "pending":
         return record
-    payment = await PaymentRepository(uow.session).get(record.payment_id)
+    payment = await PaymentRepository(uow.session).get(record.payment_id) if record.payment_id else None
     await uow.commit()
     try:
         # Funded by this payment's charge: Stripe sends it when that money is available.
-        charge = await _charge_of(client, payment)
+        charge = await _charge_of(client, payment) if payment is not None else None
         stripe_transfer = await client.v1.transfers.create_async(
             params={
                 "amount": record.amount,
@@ -121,7 +180,7 @@ async def send(uow: UnitOfWork, client: stripe.StripeClient, record: Transfer) -
                 "destination": record.destination,
                 "transfer_group": record.transfer_group,
                 **({"source_transaction": charge} if charge else {}),
-                "metadata": {"transfer_id": record.id, "payment_id": payment.id, record.reference_type + "_id": record.reference_id},
+                "metadata": {"transfer_id": record.id, "payment_id": record.payment_id or "", record.reference_type + "_id": record.reference_id},
             },
             options={"idempotency_key": f"settle-transfer-{record.id}"},
         )
@@ -135,14 +194,14 @@ async def send(uow: UnitOfWork, client: stripe.StripeClient, record: Transfer) -
         raise stripe_api.problem(exc) from exc
     # The payment's lock again: refunds recorded since the decision are reversed now, those
     # recorded after this see the transfer paid (on_payment_refunded).
-    payment = await PaymentRepository(uow.session).get(record.payment_id, for_update=True)
+    payment = await PaymentRepository(uow.session).get(record.payment_id, for_update=True) if record.payment_id else None
     record = await ConnectRepository(uow.session).transfer(record.id, for_update=True)
     if record.status == "pending":
         record.stripe_transfer_id, record.status = stripe_transfer.id, "paid"
         await uow.session.flush()
         uow.emit(events.TransferCreated(**_state(record)))
-        if reversal_due(record.amount, record.amount_reversed, owed(record.gross_amount, payment.amount_refunded, payment.amount)):
-            await _ask_reversal(uow, payment.id, record.id, stable_id("trv", "transfer-made", record.id))
+        if reversal_due(record.amount, record.amount_reversed, await _owed_now(uow, record, payment)):
+            await _ask_reversal(uow, record.payment_id, record.id, stable_id("trv", "transfer-made", record.id))
     return record
 
 
@@ -179,7 +238,7 @@ async def on_payment_refunded(uow: UnitOfWork, payment: Payment, refund_id: str)
     await _ask_reversal(uow, payment.id, paid.id, stable_id("trv", "refund", refund_id))
 
 
-async def _ask_reversal(uow: UnitOfWork, payment_id: str, transfer_id: str, task_id: str) -> None:
+async def _ask_reversal(uow: UnitOfWork, payment_id: str | None, transfer_id: str, task_id: str) -> None:
     await queue.enqueue(uow, id=task_id, kind=queue.REVERSE_TRANSFER, requested_by="billing", payment_id=payment_id, transfer_id=transfer_id)
 
 
@@ -194,14 +253,14 @@ async def reverse_for_task(db: Database, client: stripe.StripeClient, task: Stri
     async with UnitOfWork(db, "billing") as uow:
         repository = ConnectRepository(uow.session)
         record = await repository.transfer(task.transfer_id, for_update=True)
-        payment = await PaymentRepository(uow.session).get(task.payment_id)
-        if record is None or payment is None or record.stripe_transfer_id is None:
+        payment = await PaymentRepository(uow.session).get(task.payment_id) if task.payment_id else None
+        if record is None or (record.payment_id and payment is None) or record.stripe_transfer_id is None:
             return "no_transfer"
         claim = await repository.reversal_in_flight(record.id)
         if claim is not None and claim.id != task.id:
             raise ReversalInFlight(claim.id)
         if claim is None:
-            due = reversal_due(record.amount, record.amount_reversed, owed(record.gross_amount, payment.amount_refunded, payment.amount))
+            due = reversal_due(record.amount, record.amount_reversed, await _owed_now(uow, record, payment))
             if due == 0:
                 return "nothing_due"
             claim = TransferReversal(id=task.id, transfer_id=record.id, amount=due, stripe_reversal_id=None)
@@ -210,7 +269,7 @@ async def reverse_for_task(db: Database, client: stripe.StripeClient, task: Stri
         target = record.amount_reversed + claim.amount
         reversal = await client.v1.transfers.reversals.create_async(
             record.stripe_transfer_id,
-            params={"amount": claim.amount, "metadata": {"transfer_id": record.id, "payment_id": payment.id}},
+            params={"amount": claim.amount, "metadata": {"transfer_id": record.id, "payment_id": record.payment_id or ""}},
             # Fixed by the total reversed after it: a retry of this step replays, the next step differs.
             options={"idempotency_key": f"settle-transfer-reversal-{record.id}-{target}"},
         )

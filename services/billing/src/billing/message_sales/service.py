@@ -24,6 +24,7 @@ from settle_kit.models import stable_id
 from billing.checkout import events as checkout_events
 from billing.checkout import sessions
 from billing.checkout.purposes import CheckoutPurpose
+from billing.connect import transfers
 from billing.credits import ledger
 from billing.message_sales.schemas import SaleCheckoutCreate, SaleCheckoutOut, SaleRefundCreate, SaleRefundOut
 from billing.payments import service as payments
@@ -68,6 +69,7 @@ async def _credits_back(uow: UnitOfWork, caller: Principal, data: SaleRefundCrea
         movement = await ledger.existing(uow.session, "refund", REFERENCE, data.purchase_id)
     else:
         uow.emit(events.CreditsRefunded(**ledger.event_fields(movement)))
+        await transfers.on_credits_refunded(uow, REFERENCE, data.purchase_id)  # a payout made for it comes back
     await uow.commit()
     return SaleRefundOut(id=movement.transaction_id, amount=data.amount, currency=data.currency, status="succeeded")
 

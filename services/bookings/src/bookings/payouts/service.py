@@ -43,7 +43,7 @@ def _pending(source: Source, enabled: bool):
     return (
         select(source.model.id)
         .join(Expert, Expert.id == source.payee)
-        .where(source.model.payout_status == states.PAYOUT_PENDING, Expert.payouts_enabled.is_(enabled), source.fundable)
+        .where(source.model.payout_status == states.PAYOUT_PENDING, Expert.payouts_enabled.is_(enabled))
     )
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import true
-
 from settle_kit.money import prorate
 
 from bookings.bookings.models import Booking
@@ -29,7 +27,6 @@ class Source:
     share: Any
     price: Any
     earned_at: Any
-    fundable: Any = true()  # what a transfer needs besides being pending
 
     def still_owed(self, row: Any) -> int:
         """The payee's share of what is left of the payment (billing applies the same rule)."""
@@ -43,11 +40,8 @@ class Source:
 
 
 BOOKINGS = Source("booking", "booking", Booking, Booking.expert_id, Booking.expert_payout, Booking.price, Booking.completed_at)
-# A sale paid in credits has no card payment to fund a transfer: it is owed (listed) and paid once
-# billing can transfer from the platform's balance (see the README's known limits).
-MESSAGE_SALES = Source(
-    "message_sale", "message_purchase", Earning, Earning.payee_id, Earning.earning, Earning.price, Earning.earned_at,
-    Earning.payment_id.is_not(None),
-)
+# A sale paid in credits has no card payment (`payment_id` None): billing funds its transfer from
+# the platform's balance, against the credits the sale debited.
+MESSAGE_SALES = Source("message_sale", "message_purchase", Earning, Earning.payee_id, Earning.earning, Earning.price, Earning.earned_at)
 SOURCES = (BOOKINGS, MESSAGE_SALES)
 BY_REFERENCE = {s.reference_type: s for s in SOURCES}
