@@ -1,4 +1,5 @@
-"""Figures for admins, computed from bookings' own tables (nothing asked of billing)."""
+"""Figures for admins, computed from bookings' own tables (nothing asked of billing). Pending payouts
+count every earning the payout engine owes: experts' and sellers'."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from settle_kit.models import utcnow
 from bookings.bookings import states
 from bookings.bookings.models import Booking
 from bookings.metrics.schemas import Metrics, PendingPayouts, Window
-from bookings.payouts.service import still_owed
+from bookings.payouts.sources import SOURCES
 from bookings.schemas import MoneyOut
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -33,8 +34,9 @@ async def metrics(uow: UnitOfWork, window: Window) -> Metrics:
         .order_by(Booking.currency)
     )
     owed: dict[str, list[int]] = {}
-    for booking in await session.scalars(select(Booking).where(Booking.payout_status == states.PAYOUT_PENDING)):
-        owed.setdefault(booking.currency, []).append(still_owed(booking))
+    for source in SOURCES:  # experts' and sellers' earnings alike
+        for row in await session.scalars(select(source.model).where(source.model.payout_status == states.PAYOUT_PENDING)):
+            owed.setdefault(row.currency, []).append(source.still_owed(row))
     return Metrics(
         window=window,
         since=since,

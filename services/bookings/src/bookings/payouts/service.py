@@ -34,11 +34,6 @@ from bookings.payouts.sources import BOOKINGS, SOURCES, Source
 log = logging.getLogger(__name__)
 
 
-def still_owed(booking: Any) -> int:
-    """A booking expert's share of what is left of the payment."""
-    return BOOKINGS.still_owed(booking)
-
-
 def _pending(source: Source, enabled: bool):
     return (
         select(source.model.id)
