@@ -106,6 +106,7 @@ bench: install
 	$(PY) bench/webhooks.py
 	$(PY) bench/ledger.py
 	$(PY) bench/sms.py
+	$(PY) bench/unlocks.py
 	$(PY) bench/stripe_sim.py
 
 catalog: install
