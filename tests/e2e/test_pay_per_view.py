@@ -404,3 +404,17 @@ def test_a_sale_paid_in_credits_is_paid_out_from_the_balance_and_taken_back_when
     assert refunded.status_code == 201, refunded.text
     assert balance(platform, buyer) == "4.000000" and attachments_of(platform, buyer, message["id"]).status_code == 402
     assert eventually(lambda: client.v1.transfers.list(params={"destination": account_id}).data[0].amount_reversed == 350, timeout=30)
+
+
+def test_a_price_below_stripes_minimum_is_refused_and_a_checkout_lives_thirty_minutes(platform):
+    seller, buyer = someone("sal"), someone("bri")
+    talk = conversation(platform, seller, buyer)
+    held = upload(platform, seller, "a.png", PNG, "image/png").json()
+    cheap = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller,
+                json={"body": "x", "attachment_ids": [held["id"]], "price": {"amount": 49, "currency": "usd"}})
+    assert (cheap.status_code, cheap.json()["code"], cheap.json()["errors"][0]["field"]) == (422, "amount_too_small", "price.amount")
+    message = paid_message(platform, seller, talk)
+    opened = buy(platform, buyer, message["id"], "card").json()
+    session = stripe_client(platform).v1.checkout.sessions.retrieve(opened["checkout_url"].rsplit("/", 1)[-1])
+    lifetime = session.expires_at - datetime.fromisoformat(opened["created_at"]).timestamp()
+    assert 30 * 60 <= lifetime <= 32 * 60, lifetime

@@ -34,7 +34,7 @@ class BillingClient(InternalClient):
 
     async def open_checkout(self, purchase: MessagePurchase, *, success_url: str | None, cancel_url: str | None) -> dict:
         """`{session_id, url}` of the purchase's one Checkout Session (purpose `message_unlock`)."""
-        body = {**_sale(purchase), "success_url": success_url, "cancel_url": cancel_url}
+        body = {**_sale(purchase), "opened_at": purchase.created_at.isoformat(), "success_url": success_url, "cancel_url": cancel_url}
         return await self._call("POST", "/internal/message-sales/checkouts", json=body, key=f"message-purchase-{purchase.id}")
 
     async def debit_credits(self, purchase: MessagePurchase) -> dict:

@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
@@ -19,6 +20,7 @@ class Sale(BaseModel):
 
 
 class SaleCheckoutCreate(Sale):
+    opened_at: datetime = Field(description="When the purchase was opened: fixes the session's expiry")
     success_url: HttpUrl | None = None
     cancel_url: HttpUrl | None = None
 

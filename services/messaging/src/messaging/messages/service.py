@@ -7,6 +7,7 @@ from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import Unprocessable
 from settle_kit.models import new_id, utcnow
+from settle_kit.money import format_money, minimum_charge
 from settle_kit.pagination import PageParams, paginate
 
 from messaging.attachments import service as attachments
@@ -26,6 +27,10 @@ async def post_message(uow: UnitOfWork, caller: Principal, conversation_id: str,
     if draft.price is not None and not draft.attachment_ids:
         # What a buyer pays for is the attachments; the body is the teaser everyone reads.
         raise Unprocessable("A paid message sells its attachments: add at least one.", field="attachment_ids")
+    if draft.price is not None and draft.price.amount < minimum_charge(draft.price.currency):
+        # Bought by card through Stripe, which charges no less than this.
+        least = format_money(minimum_charge(draft.price.currency), draft.price.currency)
+        raise Unprocessable(f"A price is at least {least}.", code="amount_too_small", field="price.amount")
     message_id = new_id("msg")
     held = await attachments.unused_uploads(uow, caller, draft.attachment_ids) if draft.attachment_ids else []
     message = Message(

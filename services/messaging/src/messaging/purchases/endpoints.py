@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from settle_kit import idempotency
 from settle_kit.auth import CurrentPrincipal
-from settle_kit.errors import PaymentRequired
+from settle_kit.errors import BadGateway, PaymentRequired, Unprocessable
 from settle_kit.openapi import problems
 from settle_kit.pagination import Page, Pagination
 from settle_kit.service import UoW
@@ -33,7 +33,7 @@ async def buy_message(
     await uow.commit()  # the decision (and the key's claim) before billing is asked
     try:
         purchase = await service.settle(uow, request.app.state.billing, purchase, body)
-    except PaymentRequired as exc:
+    except (PaymentRequired, Unprocessable, BadGateway) as exc:  # the purchase failed: this key's answer for good
         raise await replayable.refuse(exc) from None
     return await replayable.respond(201, MessagePurchaseOut.seen_by(purchase, caller.user_id))
 

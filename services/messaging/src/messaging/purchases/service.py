@@ -82,8 +82,9 @@ async def settle(uow: UnitOfWork, billing: BillingClient, purchase: MessagePurch
     except BillingUnavailable as exc:
         raise ServiceUnavailable("Payments are unavailable just now; try again.", code="billing_unavailable", retry_after_s=exc.retry_after_s) from None
     except BillingError as exc:
+        # Refused for good: the purchase fails, so it blocks no other (the buyer may try again).
+        await _fail(uow, purchase.id)
         if exc.code == "insufficient_credits":
-            await _fail(uow, purchase.id)
             raise PaymentRequired(exc.detail, code="insufficient_credits") from None
         if exc.status in (422, 409):
             raise Unprocessable(exc.detail, code=exc.code) from None
