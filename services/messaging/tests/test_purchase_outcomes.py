@@ -38,6 +38,13 @@ def database_url(pg_server_url: str):
     asyncio.run(drop_database(url))
 
 
+@pytest.fixture
+async def db(database_url):
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
 async def _pending_purchase(db: Database) -> MessagePurchase:
     async with UnitOfWork(db, "messaging") as uow:
         conversation = Conversation(id=new_id("conv"))
@@ -89,38 +96,26 @@ async def _seen(db: Database, purchase: MessagePurchase) -> tuple[str, int, int,
     return status, grants, unlocked, sales
 
 
-async def test_a_success_reported_many_times_and_at_once_unlocks_once(database_url):
-    db = Database(database_url)
-    try:
-        purchase = await _pending_purchase(db)
-        await asyncio.gather(*(_handle(db, [succeeded(purchase)]) for _ in range(4)), return_exceptions=True)
-        await _handle(db, [succeeded(purchase), succeeded(purchase)])
-        assert await _seen(db, purchase) == ("completed", 1, 1, 1)
-    finally:
-        await db.dispose()
+async def test_a_success_reported_many_times_and_at_once_unlocks_once(db):
+    purchase = await _pending_purchase(db)
+    await asyncio.gather(*(_handle(db, [succeeded(purchase)]) for _ in range(4)), return_exceptions=True)
+    await _handle(db, [succeeded(purchase), succeeded(purchase)])
+    assert await _seen(db, purchase) == ("completed", 1, 1, 1)
 
 
-async def test_a_refund_reported_before_the_success_never_unlocks(database_url):
-    db = Database(database_url)
-    try:
-        purchase = await _pending_purchase(db)
-        await _handle(db, [refunded(purchase)])
-        await _handle(db, [succeeded(purchase)])
-        assert await _seen(db, purchase) == ("refunded", 0, 0, 0)
-    finally:
-        await db.dispose()
+async def test_a_refund_reported_before_the_success_never_unlocks(db):
+    purchase = await _pending_purchase(db)
+    await _handle(db, [refunded(purchase)])
+    await _handle(db, [succeeded(purchase)])
+    assert await _seen(db, purchase) == ("refunded", 0, 0, 0)
 
 
-async def test_a_success_after_the_session_expired_still_unlocks_and_a_refund_then_revokes(database_url):
-    db = Database(database_url)
-    try:
-        purchase = await _pending_purchase(db)
-        async with UnitOfWork(db, "messaging") as uow:
-            await close_unpaid(uow, purchase.id, "expired")
-            await uow.commit()
-        await _handle(db, [succeeded(purchase)])
-        assert await _seen(db, purchase) == ("completed", 1, 1, 1)
-        await _handle(db, [refunded(purchase), refunded(purchase)])
-        assert (await _seen(db, purchase))[:2] == ("refunded", 0)
-    finally:
-        await db.dispose()
+async def test_a_success_after_the_session_expired_still_unlocks_and_a_refund_then_revokes(db):
+    purchase = await _pending_purchase(db)
+    async with UnitOfWork(db, "messaging") as uow:
+        await close_unpaid(uow, purchase.id, "expired")
+        await uow.commit()
+    await _handle(db, [succeeded(purchase)])
+    assert await _seen(db, purchase) == ("completed", 1, 1, 1)
+    await _handle(db, [refunded(purchase), refunded(purchase)])
+    assert (await _seen(db, purchase))[:2] == ("refunded", 0)
