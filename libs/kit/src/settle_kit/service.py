@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from settle_kit import openapi
+from settle_kit.bus import dead_letters
 from settle_kit.bus.runtime import Bus
 from settle_kit.bus.subscriptions import Subscriptions
 from settle_kit.bus.uow import UnitOfWork
@@ -111,6 +112,7 @@ def create_service_app(
     app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
+    app.include_router(dead_letters.router())
     openapi.install(app, packages={type(settings).__module__.split('.')[0]})
     instrument_app(app, settings.otel_traces_exporter)
     return app

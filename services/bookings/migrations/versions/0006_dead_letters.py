@@ -1,8 +1,10 @@
-"""Reserved for dead letters kept for operators (issue 16); filled in by that work (an empty step until then).
+"""Dead letters kept for operators (issue 16): messages the consumer gave up on, until replayed or discarded.
 
 Revision ID: 0006
 Revises: 0005
 """
+
+from settle_kit.bus.schema import create_dead_letters_table, drop_dead_letters_table
 
 revision = "0006"
 down_revision = "0005"
@@ -11,8 +13,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    create_dead_letters_table()
 
 
 def downgrade() -> None:
-    pass
+    drop_dead_letters_table()

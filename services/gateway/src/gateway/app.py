@@ -23,7 +23,7 @@ from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.service import freeze_startup_objects
 from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
-from gateway import docs, onboarding, openapi, proxy, routes
+from gateway import dead_letters, docs, onboarding, openapi, proxy, routes
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.ratelimit import RateLimits
@@ -32,6 +32,7 @@ from gateway.readiness import readiness_report, service_readiness
 KEEPALIVE_S = 10.0
 # Public paths the gateway answers itself rather than forwarding.
 OWN_PATHS = frozenset({"/v1/dev/tokens"})
+OWN_PREFIXES = ("/v1/admin/dead-letters",)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.state.rate_limits = limits
     install_problem_handlers(app)
     app.include_router(dev_tokens)
+    app.include_router(dead_letters.router)
+
+    @app.exception_handler(dead_letters.PassedProblem)
+    async def passed_problem(_: Request, exc: dead_letters.PassedProblem):
+        return exc.response()
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -100,7 +106,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and routes.is_forwarded(path) and path not in OWN_PATHS:
+        if scope["type"] == "http" and routes.is_forwarded(path) and path not in OWN_PATHS and not path.startswith(OWN_PREFIXES):
             await forwarder(scope, receive, send)
         else:
             await app(scope, receive, send)

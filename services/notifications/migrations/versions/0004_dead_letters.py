@@ -1,8 +1,10 @@
-"""Reserved for dead letters kept for operators (issue 16); filled in by that work (an empty step until then).
+"""Dead letters kept for operators (issue 16): messages the consumer gave up on, until replayed or discarded.
 
 Revision ID: 0004
 Revises: 0003
 """
+
+from settle_kit.bus.schema import create_dead_letters_table, drop_dead_letters_table
 
 revision = "0004"
 down_revision = "0003"
@@ -11,8 +13,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    create_dead_letters_table()
 
 
 def downgrade() -> None:
-    pass
+    drop_dead_letters_table()

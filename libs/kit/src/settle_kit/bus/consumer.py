@@ -105,9 +105,9 @@ class Consumer:
             subscription = self.subscriptions.resolve(envelope.type)
             event = subscription.model.model_validate(envelope.data)
         except Exception as exc:
-            # No retry can fix a message we cannot read: straight to the dead-letter queue.
+            # No retry can fix a message we cannot read: straight to the dead-letter queue, with why.
             log.error("undecodable message dead-lettered", extra={"message_id": message.message_id, "error": repr(exc)})
-            await message.reject(requeue=False)
+            await self._dead_letter(message, exc)
             return
         if not subscription.wants(event):
             await message.ack()  # nothing to do here, now or on a redelivery
@@ -184,6 +184,16 @@ class Consumer:
             pause = min(pause * 2, self.database_max_pause_s)
 
     async def acknowledge(self, message: AbstractIncomingMessage) -> None:
+        await message.ack()
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, exc: Exception) -> None:
+        assert self._queues is not None
+        try:
+            copy = copy_for_redelivery(message, **{ERROR_HEADER: repr(exc)[:500]})
+            await self._queues.dead_exchange.publish(copy, routing_key=self.topology.queue(self.service))
+        except Exception:
+            await message.reject(requeue=False)  # the queue's own dead-lettering, without the reason
+            return
         await message.ack()
 
     async def _retry_or_dead_letter(self, message: AbstractIncomingMessage, exc: Exception) -> None:

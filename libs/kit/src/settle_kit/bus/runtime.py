@@ -11,14 +11,16 @@ import contextlib
 import logging
 
 import aio_pika
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from tenacity import AsyncRetrying, wait_exponential
 
 from settle_kit.bus.consumer import Consumer
+from settle_kit.bus.dead_letters import DeadLetterKeeper
 from settle_kit.bus.relay import OutboxRelay
 from settle_kit.bus.subscriptions import Subscriptions
 from settle_kit.bus.topology import Topology
 from settle_kit.db import Database
+from settle_kit.errors import ServiceUnavailable
 from settle_kit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class Bus:
         self.consumer: Consumer | None = None
         self._tasks: list[asyncio.Task] = []
         self._relay_task: asyncio.Task | None = None
+        self._publish_channel: AbstractChannel | None = None
         self.reconnects = 0
 
     @property
@@ -79,6 +82,8 @@ class Bus:
                     workers=self.settings.bus_consumer_workers,
                 )
                 await consumer.start(await connection.channel())
+                # Its dead letters are kept for operators (GET /v1/admin/dead-letters).
+                await DeadLetterKeeper(self.settings.service_name, self.db, self.topology).start(await connection.channel())
             relay = None
             if self.settings.run_relay:
                 channel = await connection.channel(publisher_confirms=True)
@@ -96,6 +101,15 @@ class Bus:
             raise
         connection.reconnect_callbacks.add(self._count_reconnect)
         self.connection, self.consumer, self.relay = connection, consumer, relay
+
+    async def publish_channel(self) -> AbstractChannel:
+        """A confirming channel for the rare direct publish (a dead letter replayed); 503 while
+        the broker is away."""
+        if not self.connected:
+            raise ServiceUnavailable("The message bus is not reachable; try again.", retry_after_s=5)
+        if self._publish_channel is None or self._publish_channel.is_closed:
+            self._publish_channel = await self.connection.channel(publisher_confirms=True)
+        return self._publish_channel
 
     def check_relay(self) -> None:
         """Raises unless the outbox relay runs (events would otherwise stay in the outbox)."""

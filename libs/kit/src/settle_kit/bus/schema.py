@@ -5,7 +5,7 @@ Services create them in their first migration with `create_bus_tables()`.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, MetaData, Table, Text, Uuid, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, LargeBinary, MetaData, Table, Text, Uuid, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
@@ -63,3 +63,36 @@ def drop_outbox_trigger() -> None:
 
     op.execute("DROP TRIGGER IF EXISTS outbox_inserted ON outbox")
     op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
+
+
+# Messages a service's consumer gave up on, drained from its `{ns}.{svc}.dead` queue
+# (settle_kit.bus.dead_letters), until an operator replays or discards them.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("event_id", Text),  # the envelope's id when the body can be read
+    Column("type", Text),
+    Column("error", Text),
+    Column("body", LargeBinary, nullable=False),  # exactly as it was delivered: replayed as is
+    Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("dead_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("replayed_at", DateTime(timezone=True)),
+    Column("replayed_by", Text),
+    Column("discarded_at", DateTime(timezone=True)),
+    Column("discarded_by", Text),
+    Index("dead_letters_waiting", "dead_at", postgresql_where=text("replayed_at IS NULL AND discarded_at IS NULL")),
+)
+
+
+def create_dead_letters_table() -> None:
+    """Alembic step (issue 16): every service keeps its dead letters."""
+    from alembic import op
+
+    metadata.create_all(op.get_bind(), tables=[dead_letters])
+
+
+def drop_dead_letters_table() -> None:
+    from alembic import op
+
+    metadata.drop_all(op.get_bind(), tables=[dead_letters])
