@@ -6,6 +6,7 @@ from settle_kit.clock import Clock
 from settle_kit.service import create_service_app, supervise
 
 from billing.admin.endpoints import router as admin
+from billing.admin.payment_stats import router as payment_stats
 from billing.checkout import purposes as checkout_purposes
 from billing.booking_payments.endpoints import router as booking_payments
 from billing.config import Settings
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Settle billing",
-        routers=[payments, credits, booking_payments, message_sales, connect, webhooks, admin, invoices, dev_clock],
+        routers=[payments, credits, booking_payments, message_sales, connect, webhooks, admin, payment_stats, invoices, dev_clock],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start_stripe_work, messaging_client.start],
         on_shutdown=[messaging_client.stop],

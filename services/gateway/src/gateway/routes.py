@@ -18,6 +18,7 @@ ROUTES: dict[str, str] = {
     "/v1/admin/balance-adjustments": "billing",
     "/v1/admin/stripe-events": "billing",
     "/v1/admin/stripe-tasks": "billing",
+    "/v1/admin/payment-stats": "billing",
     "/v1/invoices": "billing",
     "/v1/jobs": "billing",
     # Pages for people without an account (an invoice's customer), not API operations.
@@ -31,6 +32,8 @@ ROUTES: dict[str, str] = {
     "/v1/admin/metrics": "bookings",
     "/v1/me/contact": "notifications",
     "/v1/sms": "notifications",
+    "/v1/admin/sms": "notifications",
+    "/v1/admin/opt-outs": "notifications",
     "/v1/webhooks/twilio": "notifications",
 }
 

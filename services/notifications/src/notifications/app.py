@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from settle_kit.service import create_service_app, supervise
 
+from notifications.admin.endpoints import router as admin
 from notifications.clock import Clock
 from notifications.config import Settings
 from notifications.contacts.endpoints import router as contacts
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Settle notifications",
-        routers=[contacts, sms, twilio_webhooks],
+        routers=[contacts, sms, twilio_webhooks, admin],
         subscriptions=subscriptions(SmsHandlers(TextRequests(settings, clock))),
         on_startup=[start_sender],
         on_shutdown=[stop_sender],
