@@ -165,6 +165,7 @@ def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and
     assert len(bucket.list_objects_v2(Bucket=BUCKET)["Contents"]) >= 2
 
     buyer_stream = Stream(platform, card_buyer, talk["id"])
+    seller_stream = Stream(platform, seller, talk["id"])  # the same conversation, followed by one poller
     sent = api(platform, "POST", f"/v1/conversations/{talk['id']}/messages", seller,
                json={"body": "The final logo files", "attachment_ids": [png.json()["id"], archive.json()["id"]], "price": PRICE})
     assert sent.status_code == 201, sent.text
@@ -283,6 +284,11 @@ def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and
     assert purchase(platform, card_buyer, bought["id"])["status"] == "refunded"
     assert eventually(lambda: [r["amount_reversed"] for r in rows("paid")] == [350], timeout=30), rows("paid")
     buyer_stream.close()
+    # The seller saw the message go out, and nobody's unlock or revocation but their own is shown to anyone.
+    seller_stream.close()
+    assert [e["data"]["id"] for e in seller_stream.of("message.created")] == [message["id"]]
+    assert seller_stream.of("message.created")[0]["data"]["attachment_count"] == 2
+    assert seller_stream.of("message.unlocked") == [] and seller_stream.of("message.updated") == []
 
 
 def paid_message(platform, seller: str, talk: dict, price: dict = PRICE) -> dict:

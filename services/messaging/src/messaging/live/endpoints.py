@@ -36,7 +36,5 @@ async def conversation_events(
             raise NotFound("No such conversation.", code="conversation_not_found")
         start = int(last_event_id) if last_event_id is not None else await feed.last_seq(uow.session, conversation_id)
     settings = request.app.state.settings
-    events = stream.events(
-        db, conversation_id, caller.user_id, start, poll_s=settings.events_poll_s, keepalive_s=settings.events_keepalive_s
-    )
+    events = stream.events(db, request.app.state.feed_hub, conversation_id, caller.user_id, start, keepalive_s=settings.events_keepalive_s)
     return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
