@@ -189,6 +189,7 @@ def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and
     assert opened.status_code == 201, opened.text
     bought = opened.json()
     assert bought["status"] == "pending" and bought["price"] == PRICE and "/checkout/cs_" in bought["checkout_url"]
+    assert purchase(platform, seller, bought["id"])["checkout_url"] is None  # the page is the buyer's
     again = buy(platform, card_buyer, message["id"], "card")
     assert (again.status_code, again.json()["id"], again.json()["checkout_url"]) == (201, bought["id"], bought["checkout_url"])
     paid_page = httpx.post(bought["checkout_url"], data={
@@ -200,6 +201,7 @@ def test_a_paid_message_bought_by_card_and_by_credits_unlocked_live_refunded_and
     assert unlocked["id"] == message["id"] and unlocked["unlocked"] is True and len(unlocked["attachments"]) == 2
     done = purchase(platform, card_buyer, bought["id"])
     assert done["status"] == "completed" and done["payment_id"] and done["completed_at"]
+    assert api(platform, "GET", f"/v1/message-purchases/{bought['id']}", stranger).status_code == 404
 
     # The files download through their links, byte for byte.
     listed = attachments_of(platform, card_buyer, message["id"])
