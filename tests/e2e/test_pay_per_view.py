@@ -338,6 +338,12 @@ def test_concurrent_purchase_requests_of_one_buyer_make_one_purchase(platform):
     assert [r.status_code for r in results] == [201] * 6, [r.text for r in results]
     assert len({r.json()["id"] for r in results}) == 1 and len({r.json()["checkout_url"] for r in results}) == 1
     assert len(api(platform, "GET", "/v1/message-purchases", buyer).json()["data"]) == 1
+    # Asking to pay with credits meanwhile returns the open card purchase, and takes no credits.
+    api(platform, "POST", "/v1/admin/balance-adjustments", "ops", "admin",
+        json={"user_id": buyer, "amount": "10.000000", "description": "float"}).raise_for_status()
+    other_way = buy(platform, buyer, message["id"], "credits")
+    assert (other_way.status_code, other_way.json()["id"], other_way.json()["method"]) == (201, results[0].json()["id"], "card")
+    assert balance(platform, buyer) == "10.000000"
 
 
 def test_an_expired_checkout_leaves_the_message_locked_and_it_can_be_bought_again(platform):

@@ -70,8 +70,8 @@ async def settle(uow: UnitOfWork, billing: BillingClient, purchase: MessagePurch
     """Asks billing for what the pending purchase needs (no transaction is open: the decision was
     committed), then records the answer. Credits complete it at once; a card purchase gets its
     Checkout page."""
-    if purchase.status != PENDING or (purchase.method == "card" and purchase.checkout_url):
-        return purchase
+    if purchase.status != PENDING or (purchase.method == "card" and purchase.checkout_url) or purchase.method != draft.method:
+        return purchase  # done, or open in another way of paying: returned as it is, never paid a second way
     try:
         if purchase.method == "card":
             success = str(draft.success_url) if draft.success_url else None
