@@ -14,12 +14,16 @@ def _for_messaging(event: PaymentState) -> bool:
 
 
 async def payment_outcomes(events: list[PaymentState], uow: UnitOfWork) -> None:
-    """Receipts for payments in a conversation, unlocks and revocations for purchases of paid messages."""
+    """Unlocks and revocations for purchases of paid messages, receipts for payments in a
+    conversation. Purchases are locked first, all at once in id order, then conversations: two
+    batches at once never wait on each other in a circle."""
+    bought = [e for e in events if purchases.is_purchase_payment(e)]
+    if bought:
+        await purchases.lock([e.reference_id for e in bought], uow)
+    for event in bought:
+        await purchases.on_payment(event, uow)
     if in_conversations := [e for e in events if receipts.in_a_conversation(e)]:
         await receipts.post_receipts(in_conversations, uow)
-    for event in events:
-        if purchases.is_purchase_payment(event):
-            await purchases.on_payment(event, uow)
 
 
 SUBSCRIPTIONS = Subscriptions(

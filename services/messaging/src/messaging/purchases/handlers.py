@@ -23,6 +23,10 @@ def is_purchase_payment(event: PaymentState) -> bool:
     return event.purpose == "message_unlock" and event.reference_type == REFERENCE and event.reference_id is not None
 
 
+async def lock(purchase_ids: list[str], uow: UnitOfWork) -> None:
+    await PurchaseRepository(uow.session).lock(purchase_ids)
+
+
 async def on_payment(event: PaymentState, uow: UnitOfWork) -> None:
     purchase = await PurchaseRepository(uow.session).get(event.reference_id, for_update=True)
     if purchase is None:

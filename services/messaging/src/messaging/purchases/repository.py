@@ -29,6 +29,12 @@ class PurchaseRepository:
     async def get(self, purchase_id: str, *, for_update: bool = False) -> MessagePurchase | None:
         return await self.session.get(MessagePurchase, purchase_id, with_for_update=for_update, populate_existing=for_update)
 
+    async def lock(self, purchase_ids: list[str]) -> None:
+        """Row locks on these purchases, taken in id order (the order every locker uses)."""
+        await self.session.execute(
+            select(MessagePurchase.id).where(MessagePurchase.id.in_(sorted(set(purchase_ids)))).order_by(MessagePurchase.id).with_for_update()
+        )
+
     async def live(self, message_id: str, buyer_id: str) -> MessagePurchase | None:
         return await self.session.scalar(
             select(MessagePurchase).where(
