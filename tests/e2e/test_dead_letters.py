@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import aio_pika
 import httpx
@@ -35,7 +36,9 @@ def send_raw(platform, body: bytes, *, queue: str, dead: bool, headers: dict | N
             else:
                 await channel.default_exchange.publish(message, routing_key=topology.queue(queue))
 
-    asyncio.run(send())
+    # In a thread of its own: a caller may be running an event loop already (Playwright's).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, send()).result()
 
 
 def dead_letters(platform, **params) -> list[dict]:

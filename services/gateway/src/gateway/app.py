@@ -23,7 +23,7 @@ from settle_kit.middleware import RequestIdMiddleware
 from settle_kit.service import freeze_startup_objects
 from settle_kit.telemetry import FASTAPI_TELEMETRY, UNTRACED_URLS, configure_tracing, exported
 
-from gateway import dead_letters, docs, onboarding, openapi, proxy, routes
+from gateway import console, dead_letters, docs, onboarding, openapi, proxy, routes
 from gateway.config import Settings
 from gateway.dev_tokens import router as dev_tokens
 from gateway.ratelimit import RateLimits
@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.include_router(docs.router)
     app.include_router(onboarding.router)
     app.mount(docs.ASSETS_URL, docs.ASSETS)
+    app.include_router(console.router)
+    app.mount(console.ASSETS_URL, console.ASSETS)
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
