@@ -186,6 +186,9 @@ def assert_every_payment_succeeded_with_exactly_one_receipt(fault: FaultPlatform
     assert eventually(settled, timeout=DEADLINE_S, interval=0.5), queue_depths(platform)
     dead = {name: n for name, n in queue_depths(platform).items() if name.endswith(".dead") and n}
     assert not dead, f"dead-lettered: {dead}"
+    # Nor kept as dead letters (each service drains its dead queue into its dead_letters table).
+    kept = httpx.get(platform.gateway_url + "/v1/admin/dead-letters", headers=platform.headers("ops", "admin"), timeout=10)
+    assert kept.status_code == 200 and kept.json()["data"] == [], kept.text
     found = receipts(platform, conversation_id)
     per_payment = Counter(r["payment_id"] for r in found)
     assert per_payment == Counter({i: 1 for i in ids}), {i: n for i, n in per_payment.items() if n != 1}

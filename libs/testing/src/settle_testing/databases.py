@@ -30,11 +30,12 @@ async def drop(url: str) -> None:
 
 
 async def install_tables(url: str, *metadatas: MetaData) -> None:
-    """A service-like database without migrations: the kit's outbox and inbox, plus `metadatas`."""
+    """A service-like database without migrations: the kit's outbox, inbox and dead letters, plus `metadatas`."""
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(schema.install)
+            await conn.run_sync(lambda c: schema.metadata.create_all(c, tables=[schema.dead_letters]))
             for metadata in metadatas:
                 await conn.run_sync(metadata.create_all)
     finally:

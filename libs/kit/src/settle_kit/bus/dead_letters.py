@@ -17,6 +17,7 @@ transaction); if the publish fails the mark is taken back and the operator gets 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -47,7 +48,8 @@ _HISTORY = (ATTEMPT_HEADER, ERROR_HEADER, "x-death", "x-first-death-exchange", "
 class DeadLetterKeeper:
     """Consumes a service's dead queue and keeps each message as a `dead_letters` row."""
 
-    def __init__(self, service: str, db: Database, topology: Topology) -> None:
+    def __init__(self, service: str, db: Database, topology: Topology, pause_s: float = 1.0) -> None:
+        self.pause_s = pause_s
         self.service = service
         self.db = db
         self.topology = topology
@@ -63,6 +65,7 @@ class DeadLetterKeeper:
                 await conn.execute(insert(dead_letters).values(**_row(message)))
         except Exception:
             log.warning("could not keep a dead letter; it stays on the dead queue", exc_info=True)
+            await asyncio.sleep(self.pause_s)  # the database is away: no tight redelivery loop
             await message.nack(requeue=True)
             return
         await message.ack()
