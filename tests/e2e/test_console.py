@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+from datetime import date, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from settle_testing.platform import start_platform
 from test_background_work import intent_event, listed, paid_at_stripe
 from test_bookings import become_expert, book, complete_when_started, onboarded, pay, someone, soon, wait_booking
 from test_dead_letters import park_sms_request
+from test_invoices import api, clock, daytime_mobile, issuer_with_phone, local, new_invoice  # noqa: F401 (clock: a fixture)
 from test_payments import paid_payment, signed_post, stripe_client, wait_status
 from twilio_sim.control_client import SimulatorControl
 
@@ -172,6 +174,8 @@ def test_part_of_a_payment_is_refunded_from_its_page(console, platform):
     console.page.click("text=Search")
     console.page.click(f"text={paid['id']}")
     console.page.wait_for_selector("#refund-form")
+    # Its history: the Stripe events billing received about it.
+    console.page.wait_for_selector("tr >> text=payment_intent.succeeded")
     console.shot("payment")
     console.page.fill("#refund-amount", "12.50")
     console.page.click("#refund-form button")
@@ -208,10 +212,21 @@ def test_a_dead_letter_is_replayed_from_failed_work_and_texts_once(console, plat
     twilio.close()
 
 
-def test_invoices_page_shows_overdue_invoices_or_says_they_are_not_available(console):
+def test_an_overdue_invoice_and_its_texts_are_shown(console, platform, clock):
+    issuer, _ = issuer_with_phone(platform)
+    customer = daytime_mobile()
+    due = date.today() + timedelta(days=3)
+    created = new_invoice(platform, issuer, customer, total=20_000, due_date=str(due))
+    sent = api(platform, "POST", f"/v1/invoices/{created['id']}/send", issuer, json={})
+    assert sent.status_code == 202, sent.text
+    clock(local(customer, due + timedelta(days=2)))  # billing's clock: two days past due
+
     console.go("invoices")
-    console.page.wait_for_selector("h1 >> text=Overdue invoices")
-    assert console.page.locator("table, .empty, .unavailable").count() >= 1
+    row = console.page.locator("tr", has_text=created["number"]).first
+    row.wait_for()
+    assert "$200.00 USD" in row.inner_text() and issuer in row.inner_text()
+    row.get_by_role("button", name="Texts").click()
+    console.page.wait_for_selector(f"#invoice-texts tr >> text={customer}")
     console.shot("invoices")
 
 

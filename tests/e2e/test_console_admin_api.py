@@ -46,3 +46,29 @@ def test_admins_see_every_text_and_opt_out(platform):
     assert all(t["id"] != wanted for t in httpx.get(f"{platform.gateway_url}/v1/sms", headers=platform.headers("ann")).json()["data"])
     opt_outs = httpx.get(f"{platform.gateway_url}/v1/admin/opt-outs", headers=admin)
     assert opt_outs.status_code == 200 and "data" in opt_outs.json()
+
+
+def test_a_payments_stripe_events_are_found_by_its_payment_intent(platform):
+    from test_payments import paid_payment  # noqa: PLC0415
+
+    paid = paid_payment(platform, "cora", "dale", "Console events")
+    admin = platform.headers("ops", "admin")
+    url = f"{platform.gateway_url}/v1/admin/stripe-events"
+    found = httpx.get(url, params={"payment_intent": paid["stripe_payment_intent_id"], "limit": 100}, headers=admin).json()["data"]
+    assert "payment_intent.succeeded" in {e["type"] for e in found}
+    other = httpx.get(url, params={"payment_intent": "pi_none", "limit": 100}, headers=admin).json()["data"]
+    assert other == []
+    bad = httpx.get(url, params={"payment_intent": "not an intent"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].endswith("payment_intent")
+
+
+def test_an_invoices_texts_are_found_by_its_id(platform):
+    from test_invoices import api, issuer_with_phone, new_invoice  # noqa: PLC0415
+    from test_notifications import fresh_number  # noqa: PLC0415
+
+    issuer, _ = issuer_with_phone(platform)
+    created = new_invoice(platform, issuer, fresh_number(), total=5_000)
+    assert api(platform, "POST", f"/v1/invoices/{created['id']}/send", issuer, json={}).status_code == 202
+    admin = platform.headers("ops", "admin")
+    texts = httpx.get(f"{platform.gateway_url}/v1/admin/sms", params={"reference_id": created["id"]}, headers=admin).json()["data"]
+    assert len(texts) == 1 and texts[0]["reference_id"] == created["id"] and texts[0]["requested_by"] == issuer

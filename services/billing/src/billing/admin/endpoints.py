@@ -9,7 +9,7 @@ round of attempts.
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from settle_kit.auth import AdminPrincipal as Admin
 from settle_kit.errors import Conflict, NotFound
@@ -29,13 +29,19 @@ _STATUSES = {**STATUS_GROUPS, "processed": STATUS_GROUPS["done"]}
 
 @router.get("/stripe-events", response_model=Page[StripeEventOut])
 async def list_stripe_events(
-    _: Admin, uow: UoW, page: Pagination, status_: Annotated[EventStatus | None, Query(alias="status")] = None
+    _: Admin, uow: UoW, page: Pagination, status_: Annotated[EventStatus | None, Query(alias="status")] = None,
+    payment_intent: Annotated[str | None, Query(max_length=255, pattern="^pi_[A-Za-z0-9_]+$",
+                                                description="Only events about this PaymentIntent (it, or its charges and refunds)")] = None,
 ):
     """Stored Stripe events, newest first: `failed` ones gave up after their attempts and wait
-    for a retry by hand."""
+    for a retry by hand. `payment_intent` gives one payment's history (the operator console's
+    payment page); it reads the stored payloads, so it is for an operator's look, not a hot path."""
     query = select(StripeEvent)
     if status_ is not None:
         query = query.where(StripeEvent.status.in_(_STATUSES[status_]))
+    if payment_intent is not None:
+        about = StripeEvent.payload["data"]["object"]
+        query = query.where(or_(about["id"].astext == payment_intent, about["payment_intent"].astext == payment_intent))
     items, has_more = await paginate(uow.session, query, created_at=StripeEvent.received_at, id_=StripeEvent.id, params=page)
     return {"data": [StripeEventOut.of(event) for event in items], "has_more": has_more}
 

@@ -32,12 +32,16 @@ class OptOutOut(BaseModel):
 
 @router.get("/sms", response_model=Page[AdminSmsOut])
 async def list_all_sms(
-    _: Admin, uow: UoW, page: Pagination, status: Annotated[str | None, Query(max_length=20, pattern="^[a-z]+$")] = None
+    _: Admin, uow: UoW, page: Pagination, status: Annotated[str | None, Query(max_length=20, pattern="^[a-z]+$")] = None,
+    reference_id: Annotated[str | None, Query(max_length=64, description="Only texts about this (e.g. an invoice's id)")] = None,
 ):
-    """Every text, newest first; `status` narrows to one (e.g. `failed`)."""
+    """Every text, newest first; `status` narrows to one (e.g. `failed`), `reference_id` to what
+    they were about (an invoice's texts: its payment links and reminders)."""
     query = select(Sms)
     if status is not None:
         query = query.where(Sms.status == status)
+    if reference_id is not None:
+        query = query.where(Sms.reference_id == reference_id)
     items, has_more = await paginate(uow.session, query, created_at=Sms.created_at, id_=Sms.id, params=page)
     return {"data": [AdminSmsOut.model_validate(item) for item in items], "has_more": has_more}
 

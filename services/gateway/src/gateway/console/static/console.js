@@ -228,6 +228,8 @@ async function payments() {
 
 async function paymentDetail(id) {
   const [payment, refunds] = await Promise.all([api("GET", `/v1/payments/${encodeURIComponent(id)}`), api("GET", `/v1/payments/${encodeURIComponent(id)}/refunds`)]);
+  const intent = payment.stripe_payment_intent_id;
+  const events = intent ? await api("GET", `/v1/admin/stripe-events?payment_intent=${encodeURIComponent(intent)}&limit=100`) : { data: [] };
   const left = payment.amount - payment.amount_refunded;
   const amount = el("input", { id: "refund-amount", name: "amount", placeholder: `up to ${money(left, payment.currency)}`, size: 16 });
   const refund = async (event) => {
@@ -249,7 +251,9 @@ async function paymentDetail(id) {
   return [
     el("h2", { id: "payment-detail" }, `Payment ${payment.id}`),
     el("table", {}, el("tbody", {}, facts.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", { "data-field": k }, v))))),
-    el("h3", {}, "Refunds"),
+    el("h3", {}, "Stripe events"),
+    table(["Event", "Type", "Status", "Received", "Processed"], events.data.map((e) => [e.id, e.type, e.status, when(e.received_at), when(e.processed_at)]), "No Stripe events."),
+    el("h3", {}, "Refunds (receipts)"),
     table(["Refund", "Amount", "Status", "By", "Created"], refunds.data.map((r) => [r.id, amountCell(r.amount, r.currency), r.status, r.requested_by || "—", when(r.created_at)]), "No refunds."),
     left > 0 && ["succeeded", "partially_refunded"].includes(payment.status)
       ? el("form", { id: "refund-form", onsubmit: refund }, el("label", { for: "refund-amount" }, `Refund (${payment.currency.toUpperCase()}) `), amount, " ", el("button", { type: "submit" }, "Refund"))
@@ -289,12 +293,18 @@ async function invoices() {
   try {
     overdue = await api("GET", "/v1/invoices?status=overdue&limit=100");
   } catch (error) {
-    if (error instanceof ApiError) return [el("h1", {}, "Overdue invoices"), el("p", { class: "unavailable" }, `Overdue invoices are not available to admins yet (${error.message}).`)];
+    if (error instanceof ApiError) return [el("h1", {}, "Overdue invoices"), el("p", { class: "unavailable" }, `Overdue invoices are not available to admins (${error.message}).`)];
     throw error;
   }
-  return [el("h1", {}, "Overdue invoices"), table(["Invoice", "Issuer", "Customer", "Total", "Paid", "Due"], overdue.data.map((i) => [
-    i.number || i.id, i.issuer_id || "—", (i.customer && i.customer.name) || "—", amountCell(i.total.amount, i.total.currency),
-    amountCell((i.amount_paid && i.amount_paid.amount) || 0, i.total.currency), i.due_date || "—"]), "No overdue invoices.")];
+  const texts = el("div", { id: "invoice-texts" });
+  const showTexts = async (invoice) => {
+    const sent = await api("GET", `/v1/admin/sms?reference_id=${encodeURIComponent(invoice.id)}&limit=100`);
+    texts.replaceChildren(el("h2", {}, `Texts about invoice ${invoice.number}`),
+      table(["Text", "To", "Body", "Status", "Created"], sent.data.map((t) => [t.id, t.to || "—", t.body, t.status, when(t.created_at)]), "No texts about it."));
+  };
+  return [el("h1", {}, "Overdue invoices"), table(["Invoice", "Issuer", "Customer", "Total", "Paid", "Remaining", "Due", ""], overdue.data.map((i) => [
+    i.number, i.issuer_id, i.customer.name, amountCell(i.total.amount, i.total.currency), amountCell(i.paid.amount, i.paid.currency),
+    amountCell(i.remaining.amount, i.remaining.currency), i.due_date || "—", action("Texts", null, () => showTexts(i))]), "No overdue invoices."), texts];
 }
 
 async function texts() {
