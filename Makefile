@@ -107,6 +107,7 @@ bench: install
 	$(PY) bench/ledger.py
 	$(PY) bench/sms.py
 	$(PY) bench/unlocks.py
+	$(PY) bench/invoice_reminders.py
 	$(PY) bench/stripe_sim.py
 
 catalog: install
