@@ -4,6 +4,8 @@ inbox, or discarded with a record of who did it."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -128,3 +130,19 @@ def test_only_admins_see_or_touch_dead_letters(platform, method, path):
     direct = httpx.request(method, platform.service_urls["billing"] + path.replace("/v1/admin/dead-letters", "/internal/dead-letters").replace("billing.", ""),
                            headers=platform.headers("ann"))
     assert direct.status_code == 403
+
+
+def test_a_service_that_does_not_answer_is_named_and_the_others_listed(platform):
+    park_sms_request(platform, f"+1415555{uuid.uuid4().int % 10_000:04d}")
+    assert eventually(lambda: dead_letters(platform, service="notifications"))
+    bookings = platform.processes["bookings"].pid
+    os.kill(bookings, signal.SIGSTOP)
+    try:
+        answer = httpx.get(f"{platform.gateway_url}/v1/admin/dead-letters", headers=platform.headers("ops", "admin"), timeout=30)
+        alone = httpx.get(f"{platform.gateway_url}/v1/admin/dead-letters", params={"service": "bookings"},
+                          headers=platform.headers("ops", "admin"), timeout=30)
+    finally:
+        os.kill(bookings, signal.SIGCONT)
+    assert answer.status_code == 200 and answer.json()["unavailable"] == ["bookings"]
+    assert {d["service"] for d in answer.json()["data"]} >= {"notifications"}
+    assert (alone.status_code, alone.headers["content-type"]) == (503, PROBLEM)

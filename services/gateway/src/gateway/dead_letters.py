@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from settle_kit.auth import AdminPrincipal
 from settle_kit.errors import PROBLEM_JSON, Conflict, NotFound, ServiceUnavailable
@@ -47,6 +47,7 @@ class DeadLetter(BaseModel):
 class DeadLetterPage(BaseModel):
     data: list[DeadLetter]
     has_more: bool
+    unavailable: list[str] = Field(default_factory=list, description="Services that did not answer: their dead letters are not listed")
 
 
 @router.get("", response_model=DeadLetterPage)
@@ -58,13 +59,25 @@ async def list_dead_letters(
     """Messages a service's consumer gave up on (after its retries, or unreadable), waiting for an
     operator, newest first."""
     services = [service] if service else list(SERVICES)
-    pages = await asyncio.gather(*(_call(request, name, "GET", "", params={"limit": limit}) for name in services))
-    letters = [
-        DeadLetter(**{**item, "id": f"{name}.{item['id']}"}) for name, page in zip(services, pages, strict=True) for item in page.json()["data"]
-    ]
+    answers = await asyncio.gather(*(_call(request, name, "GET", "", params={"limit": limit}) for name in services), return_exceptions=True)
+    pages, unavailable = {}, []
+    for name, answer in zip(services, answers, strict=True):
+        if isinstance(answer, httpx.Response):
+            pages[name] = answer.json()
+        elif _unavailable(answer):
+            unavailable.append(name)  # a service away is when dead letters matter most: list the others'
+        else:
+            raise answer
+    if service and unavailable:
+        raise answers[0]
+    letters = [DeadLetter(**{**item, "id": f"{name}.{item['id']}"}) for name, page in pages.items() for item in page["data"]]
     letters.sort(key=lambda letter: letter.dead_at, reverse=True)
-    more = any(page.json()["has_more"] for page in pages) or len(letters) > limit
-    return DeadLetterPage(data=letters[:limit], has_more=more)
+    more = any(page["has_more"] for page in pages.values()) or len(letters) > limit
+    return DeadLetterPage(data=letters[:limit], has_more=more, unavailable=unavailable)
+
+
+def _unavailable(error: BaseException) -> bool:
+    return isinstance(error, ServiceUnavailable) or (isinstance(error, PassedProblem) and error.answer.status_code >= 500)
 
 
 @router.post("/{letter_id}/replay", status_code=status.HTTP_202_ACCEPTED, responses=problems(404, 409))

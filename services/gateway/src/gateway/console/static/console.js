@@ -269,6 +269,7 @@ async function failed() {
     document.getElementById("page").replaceChildren(...(await failed()));
     notice(done);
   };
+  if (letters.unavailable && letters.unavailable.length) notice(`Not answering, so their dead letters are not listed: ${letters.unavailable.join(", ")}.`);
   return [
     el("h1", {}, "Failed work"),
     el("h2", {}, "Stripe events"),
