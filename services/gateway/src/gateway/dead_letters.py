@@ -55,11 +55,13 @@ async def list_dead_letters(
     _: AdminPrincipal, request: Request,
     service: Annotated[ServiceName | None, Query(description="Only this service's")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    state: Annotated[Literal["waiting", "all"], Query(description="`all` adds those replayed or discarded, with who and when")] = "waiting",
 ) -> DeadLetterPage:
     """Messages a service's consumer gave up on (after its retries, or unreadable), waiting for an
     operator, newest first."""
     services = [service] if service else list(SERVICES)
-    answers = await asyncio.gather(*(_call(request, name, "GET", "", params={"limit": limit}) for name in services), return_exceptions=True)
+    params = {"limit": limit, "waiting": state == "waiting"}
+    answers = await asyncio.gather(*(_call(request, name, "GET", "", params=params) for name in services), return_exceptions=True)
     pages, unavailable = {}, []
     for name, answer in zip(services, answers, strict=True):
         if isinstance(answer, httpx.Response):
