@@ -420,6 +420,45 @@ def test_a_sale_paid_in_credits_is_paid_out_from_the_balance_and_taken_back_when
     assert eventually(lambda: client.v1.transfers.list(params={"destination": account_id}).data[0].amount_reversed == 350, timeout=30)
 
 
+def test_a_seller_who_never_became_an_expert_opens_a_payout_account_and_is_paid(platform):
+    seller, buyer = someone("sue"), someone("bill")
+    talk = conversation(platform, seller, buyer)
+    message = paid_message(platform, seller, talk)
+    api(platform, "POST", "/v1/admin/balance-adjustments", "ops", "admin",
+        json={"user_id": buyer, "amount": "4.000000", "description": "float"}).raise_for_status()
+    sale = buy(platform, buyer, message["id"], "credits").json()
+    assert sale["status"] == "completed", sale
+
+    def owed() -> list[tuple]:
+        rows = api(platform, "GET", "/v1/admin/payouts", "ops", "admin", params={"status": "pending", "limit": 100}).json()["data"]
+        return [(r["amount"], r["payouts_enabled"]) for r in rows if r["payee_id"] == seller]
+
+    def paid_to_seller() -> list[tuple]:
+        return [(p["payee_id"], p["amount"], p["status"]) for p in run_payouts(platform)["paid"] if p["source"]["id"] == sale["id"]]
+
+    # Owed, but with no account yet the run leaves it waiting.
+    assert eventually(owed), "the sale never reached the payout engine"
+    assert owed() == [(350, False)] and paid_to_seller() == []
+
+    # No expert profile, yet the seller opens an account and onboards.
+    assert api(platform, "GET", f"/v1/experts/{seller}", seller).status_code == 404
+    opened = api(platform, "POST", "/v1/payout-accounts", seller)
+    assert opened.status_code == 201, opened.text
+    account_id = opened.json()["account_id"]
+    assert account_id.startswith("acct_") and opened.json()["onboarding_url"] and opened.json()["payouts_enabled"] is False
+    assert api(platform, "GET", "/v1/payout-accounts/me", seller).json() == {"account_id": account_id, "payouts_enabled": False}
+    stripe_client(platform).raw_request("post", f"/v1/test_helpers/accounts/{account_id}/complete_onboarding")
+    assert eventually(lambda: api(platform, "GET", "/v1/payout-accounts/me", seller).json()["payouts_enabled"]), "payouts never enabled"
+    assert owed() == [(350, True)]
+    assert api(platform, "GET", f"/v1/experts/{seller}", seller).status_code == 404  # still no expert
+
+    # The run pays the sale once, into the seller's account.
+    assert paid_to_seller() == [(seller, 350, "paid")]
+    assert paid_to_seller() == []
+    transfers = stripe_client(platform).v1.transfers.list(params={"destination": account_id}).data
+    assert [(t.amount, t.currency, t.transfer_group) for t in transfers] == [(350, "usd", sale["id"])]
+
+
 def test_a_price_below_stripes_minimum_is_refused_and_a_checkout_lives_thirty_minutes(platform):
     seller, buyer = someone("sal"), someone("bri")
     talk = conversation(platform, seller, buyer)

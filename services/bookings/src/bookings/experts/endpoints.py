@@ -17,7 +17,7 @@ async def put_my_profile(body: ExpertUpdate, caller: CurrentPrincipal, uow: UoW)
     """Become an expert, or change your profile; `rate_per_minute.amount` 0 means free sessions."""
     expert = await service.put_own_profile(uow, caller, body)
     await uow.commit()
-    return ExpertOut.of(expert)
+    return ExpertOut.of(expert, await service.payouts_enabled(uow, [expert]))
 
 
 @router.get("", response_model=Page[ExpertOut])
@@ -29,9 +29,11 @@ async def search_experts(
 ):
     """Experts, newest first; `q` keeps those whose name contains it."""
     experts, has_more = await service.search_experts(uow, q, page)
-    return Page(data=[ExpertOut.of(e) for e in experts], has_more=has_more)
+    enabled = await service.payouts_enabled(uow, experts)
+    return Page(data=[ExpertOut.of(e, enabled) for e in experts], has_more=has_more)
 
 
 @router.get("/{expert_id}", response_model=ExpertOut)
 async def get_expert(expert_id: str, caller: CurrentPrincipal, uow: UoW):
-    return ExpertOut.of(await service.get_expert(uow, expert_id))
+    expert = await service.get_expert(uow, expert_id)
+    return ExpertOut.of(expert, await service.payouts_enabled(uow, [expert]))

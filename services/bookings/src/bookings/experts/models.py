@@ -9,8 +9,10 @@ from bookings.models import Base
 
 
 class Expert(Base):
-    """A user who sells their time. The payout account fields are bookings' copy of billing's
-    Connect account, kept from `billing.payout_account.updated`."""
+    """A user who sells their time. Their payout account is a payee's, as for anyone who earns
+    (`payout_accounts.models.Payee`). The table still has the columns that held it before
+    (migration 0007): no longer read or written, left for the previous release during a rolling
+    deploy."""
 
     __tablename__ = "experts"
 
@@ -18,8 +20,5 @@ class Expert(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     rate_amount: Mapped[int] = mapped_column(BigInteger)
     rate_currency: Mapped[str] = mapped_column(String(3))
-    payout_account_id: Mapped[str | None] = mapped_column(String(255))
-    payouts_enabled: Mapped[bool] = mapped_column(default=False)
-    payout_account_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -16,10 +16,11 @@ class ExpertOut(BaseModel):
     payouts_enabled: bool
 
     @classmethod
-    def of(cls, expert) -> "ExpertOut":
+    def of(cls, expert, enabled: set[str]) -> "ExpertOut":
+        """`enabled`: who of those shown can receive payouts (`service.payouts_enabled`)."""
         return cls(
             id=expert.id,
             display_name=expert.display_name,
             rate_per_minute=MoneyOut(amount=expert.rate_amount, currency=expert.rate_currency),
-            payouts_enabled=expert.payouts_enabled,
+            payouts_enabled=expert.id in enabled,
         )

@@ -1,8 +1,6 @@
 """Experts: a profile and a rate per minute. A rate change applies to bookings made after it;
 a booking keeps the price it was made with."""
 
-from datetime import datetime
-
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
 from settle_kit.errors import NotFound
@@ -11,13 +9,14 @@ from settle_kit.pagination import PageParams, paginate
 from bookings.experts.models import Expert
 from bookings.experts.repository import ExpertRepository
 from bookings.experts.schemas import ExpertUpdate
+from bookings.payout_accounts.repository import PayeeRepository
 
 
 async def put_own_profile(uow: UnitOfWork, caller: Principal, data: ExpertUpdate) -> Expert:
     repository = ExpertRepository(uow.session)
     expert = await repository.get(caller.user_id, for_update=True)
     if expert is None:
-        expert = Expert(id=caller.user_id, payouts_enabled=False)
+        expert = Expert(id=caller.user_id)
         repository.add(expert)
     expert.display_name = data.display_name
     expert.rate_amount = data.rate_per_minute.amount
@@ -39,13 +38,6 @@ async def get_expert(uow: UnitOfWork, expert_id: str) -> Expert:
     return expert
 
 
-async def record_payout_account(
-    uow: UnitOfWork, expert: Expert, *, account_id: str, payouts_enabled: bool, as_of: datetime
-) -> bool:
-    """Keeps the newest of billing's reports (answers and events may arrive in any order)."""
-    if expert.payout_account_updated_at is not None and as_of <= expert.payout_account_updated_at:
-        return False
-    expert.payout_account_id = account_id
-    expert.payouts_enabled = payouts_enabled
-    expert.payout_account_updated_at = as_of
-    return True
+async def payouts_enabled(uow: UnitOfWork, experts: list[Expert]) -> set[str]:
+    """Which of `experts` can be paid now (their payout account, as any payee's)."""
+    return await PayeeRepository(uow.session).enabled_among(e.id for e in experts)

@@ -1,30 +1,22 @@
-"""An expert's payout account is a Stripe Connect Express account that billing opens (bookings
-never calls Stripe). Bookings keeps a copy of its state from billing's answers and events."""
+"""A payee's payout account is a Stripe Connect Express account that billing opens (bookings
+never calls Stripe). Anyone who earns has one: experts for their bookings, sellers of paid
+messages for their sales. Bookings keeps a copy of its state (`payees`) from billing's answers
+and events, which the payout engine and the experts' listing read."""
 
 from datetime import datetime
 
 from settle_contracts.billing import PayoutAccountUpdated
 from settle_kit.auth import Principal
 from settle_kit.bus.uow import UnitOfWork
-from settle_kit.errors import BadGateway, Forbidden, NotFound, ServiceUnavailable
+from settle_kit.errors import BadGateway, NotFound, ServiceUnavailable
 
 from bookings.billing_client import BillingClient, BillingError, BillingUnavailable
-from bookings.experts import service as experts
-from bookings.experts.models import Expert
-from bookings.experts.repository import ExpertRepository
+from bookings.payout_accounts.models import Payee
+from bookings.payout_accounts.repository import PayeeRepository
 
 
-async def _own_expert(uow: UnitOfWork, caller: Principal, *, for_update: bool = False) -> Expert:
-    expert = await ExpertRepository(uow.session).get(caller.user_id, for_update=for_update)
-    if expert is None:
-        raise Forbidden("Only experts have payout accounts: create your expert profile first.", code="not_an_expert")
-    return expert
-
-
-async def open_account(uow: UnitOfWork, billing: BillingClient, caller: Principal) -> tuple[Expert, str]:
-    """The expert's account (opened on the first call) and a fresh onboarding link."""
-    await _own_expert(uow, caller)
-    await uow.rollback()  # only read so far: no transaction is held while billing works
+async def open_account(uow: UnitOfWork, billing: BillingClient, caller: Principal) -> tuple[Payee, str]:
+    """The caller's account (opened on the first call) and a fresh onboarding link."""
     try:
         opened = await billing.open_payout_account(caller.user_id)
     except BillingUnavailable as exc:
@@ -33,24 +25,22 @@ async def open_account(uow: UnitOfWork, billing: BillingClient, caller: Principa
         ) from None
     except BillingError:
         raise BadGateway("Billing could not open the payout account.", code="billing_error") from None
-    expert = await _own_expert(uow, caller, for_update=True)
-    await experts.record_payout_account(
-        uow, expert, account_id=opened["account_id"], payouts_enabled=opened["payouts_enabled"],
+    payees = PayeeRepository(uow.session)
+    await payees.record(
+        caller.user_id, account_id=opened["account_id"], payouts_enabled=opened["payouts_enabled"],
         as_of=datetime.fromisoformat(opened["updated_at"]),
     )
-    return expert, opened["onboarding_url"]
+    return await payees.get(caller.user_id), opened["onboarding_url"]
 
 
-async def own_account(uow: UnitOfWork, caller: Principal) -> Expert:
-    expert = await _own_expert(uow, caller)
-    if expert.payout_account_id is None:
+async def own_account(uow: UnitOfWork, caller: Principal) -> Payee:
+    payee = await PayeeRepository(uow.session).get(caller.user_id)
+    if payee is None:
         raise NotFound("You have no payout account yet.", code="payout_account_not_found")
-    return expert
+    return payee
 
 
 async def on_payout_account_updated(event: PayoutAccountUpdated, uow: UnitOfWork) -> None:
-    expert = await ExpertRepository(uow.session).get(event.user_id, for_update=True)
-    if expert is not None:
-        await experts.record_payout_account(
-            uow, expert, account_id=event.account_id, payouts_enabled=event.payouts_enabled, as_of=event.updated_at
-        )
+    await PayeeRepository(uow.session).record(
+        event.user_id, account_id=event.account_id, payouts_enabled=event.payouts_enabled, as_of=event.updated_at
+    )

@@ -31,9 +31,9 @@ async def run_payouts(
     request: Request, uow: UoW, billing: Billing, settings: BookingSettings, caller: Admin,
     key: idempotency.IdempotencyKeyHeader = None,
 ):
-    """Pay every completed booking not yet paid out whose expert has payouts enabled: one Stripe
-    transfer each (`transfer_group` = the booking id). Running it again, or twice at once, pays
-    nothing twice."""
+    """Pay every earning not yet paid out (completed bookings, sales of paid messages) whose payee
+    has payouts enabled: one Stripe transfer each (`transfer_group` = the earning's id). Running
+    it again, or twice at once, pays nothing twice."""
     replayable = await idempotency.begin(uow, caller, key, "POST /v1/admin/payouts/run", None)
     if replayable.replay:
         return replayable.replay

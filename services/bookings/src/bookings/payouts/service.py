@@ -27,7 +27,8 @@ from settle_kit.models import utcnow
 
 from bookings.billing_client import BillingClient, BillingError, BillingUnavailable
 from bookings.bookings import states
-from bookings.experts.models import Expert
+from bookings.payout_accounts.models import Payee
+from bookings.payout_accounts.repository import PayeeRepository
 from bookings.payouts.schemas import FailedPayout, PaidBooking, PayoutRow, PayoutRunSummary, PayoutSource
 from bookings.payouts.sources import BOOKINGS, SOURCES, Source
 
@@ -35,10 +36,12 @@ log = logging.getLogger(__name__)
 
 
 def _pending(source: Source, enabled: bool):
+    """Pending earnings whose payee can (or cannot yet) receive payouts; a payee without an
+    account (no `payees` row) cannot."""
     return (
         select(source.model.id)
-        .join(Expert, Expert.id == source.payee)
-        .where(source.model.payout_status == states.PAYOUT_PENDING, Expert.payouts_enabled.is_(enabled))
+        .outerjoin(Payee, Payee.user_id == source.payee)
+        .where(source.model.payout_status == states.PAYOUT_PENDING, func.coalesce(Payee.payouts_enabled, False).is_(enabled))
     )
 
 
@@ -138,7 +141,7 @@ async def rows(
         payees_query = payees_query.where(payees.c.payee_id > starting_after)
     payee_ids = list(await uow.session.scalars(payees_query.limit(limit + 1)))
     has_more, payee_ids = len(payee_ids) > limit, payee_ids[:limit]
-    enabled = dict((await uow.session.execute(select(Expert.id, Expert.payouts_enabled).where(Expert.id.in_(payee_ids)))).all())
+    enabled = await PayeeRepository(uow.session).enabled_among(payee_ids)
     groups: dict[tuple[str, str, str], PayoutRow] = {}
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for source in SOURCES:
@@ -153,7 +156,7 @@ async def rows(
             group = groups.setdefault(
                 key,
                 PayoutRow(payee_id=payee, expert_id=payee, sources=[], booking_ids=[], amount=0, currency=row.currency,
-                          status=row.payout_status, payouts_enabled=enabled.get(payee, False)),
+                          status=row.payout_status, payouts_enabled=payee in enabled),
             )
             group.sources.append(PayoutSource(type=source.type, id=row.id))
             if source is BOOKINGS:
