@@ -23,7 +23,7 @@ from test_background_work import intent_event, listed, paid_at_stripe
 from test_bookings import become_expert, book, complete_when_started, onboarded, pay, someone, soon, wait_booking
 from test_dead_letters import park_sms_request
 from test_invoices import api, clock, daytime_mobile, issuer_with_phone, local, new_invoice  # noqa: F401 (clock: a fixture)
-from test_payments import paid_payment, signed_post, stripe_client, wait_status
+from test_payments import paid_payment, signed_post, stripe_client, wait_receipts, wait_status
 from twilio_sim.control_client import SimulatorControl
 
 CHROMIUM = os.environ.get("SETTLE_CHROMIUM", "/usr/bin/chromium")
@@ -169,6 +169,7 @@ def test_a_pending_payout_is_run_from_the_console(console, platform):
 def test_part_of_a_payment_is_refunded_from_its_page(console, platform):
     payer, payee = someone("may"), someone("ned")
     paid = paid_payment(platform, payer, payee, "Console refund", amount=3000)
+    assert wait_receipts(platform, payer, paid["conversation_id"], 1)  # messaging posts it once billing's event arrives
     console.go("payments")
     console.page.fill("#payment-search", payer)
     console.page.click("text=Search")
@@ -176,6 +177,8 @@ def test_part_of_a_payment_is_refunded_from_its_page(console, platform):
     console.page.wait_for_selector("#refund-form")
     # Its history: the Stripe events billing received about it.
     console.page.wait_for_selector("tr >> text=payment_intent.succeeded")
+    # And the receipt messaging posted in its conversation, which the operator cannot open.
+    console.page.wait_for_selector("#payment-receipts td >> text=✅ Payment of $30.00 for Console refund succeeded.")
     console.shot("payment")
     console.page.fill("#refund-amount", "12.50")
     console.page.click("#refund-form button")

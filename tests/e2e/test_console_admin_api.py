@@ -1,5 +1,5 @@
-"""The admin APIs the operator console reads beyond failed work: payment figures, every text and
-the numbers that opted out. Admins only."""
+"""The admin APIs the operator console reads beyond failed work: payment figures, a payment's
+receipts, every text and the numbers that opted out. Admins only."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from support import PROBLEM
+from support import PROBLEM, eventually
 
 
-@pytest.mark.parametrize("path", ["/v1/admin/payment-stats", "/v1/admin/sms", "/v1/admin/opt-outs"])
+@pytest.mark.parametrize("path", ["/v1/admin/payment-stats", "/v1/admin/sms", "/v1/admin/opt-outs", "/v1/admin/receipts?payment_id=pay_none"])
 def test_only_admins_read_the_console_figures(platform, path):
     url = platform.gateway_url + path
     assert httpx.get(url).status_code == 401
@@ -72,3 +72,23 @@ def test_an_invoices_texts_are_found_by_its_id(platform):
     admin = platform.headers("ops", "admin")
     texts = httpx.get(f"{platform.gateway_url}/v1/admin/sms", params={"reference_id": created["id"]}, headers=admin).json()["data"]
     assert len(texts) == 1 and texts[0]["reference_id"] == created["id"] and texts[0]["requested_by"] == issuer
+
+
+def test_an_admin_reads_a_payments_receipts_and_nothing_else_of_its_conversation(platform):
+    from test_payments import paid_payment  # noqa: PLC0415
+
+    paid = paid_payment(platform, "rosa", "sven", "Console receipts", amount=4200)
+    httpx.post(f"{platform.gateway_url}/v1/conversations/{paid['conversation_id']}/messages", json={"body": "Private note"},
+               headers=platform.headers("rosa")).raise_for_status()
+    url = f"{platform.gateway_url}/v1/admin/receipts"
+    admin = platform.headers("ops", "admin")
+    found = eventually(lambda: httpx.get(url, params={"payment_id": paid["id"]}, headers=admin).json()["data"])
+    assert [(r["payment_id"], r["conversation_id"], r["body"]) for r in found] == [
+        (paid["id"], paid["conversation_id"], "✅ Payment of $42.00 for Console receipts succeeded.")]
+    assert httpx.get(url, params={"payment_id": "pay_none"}, headers=admin).json() == {"data": []}
+    refused = httpx.get(url, params={"payment_id": paid["id"]}, headers=platform.headers("rosa"))
+    assert (refused.status_code, refused.headers["content-type"]) == (403, PROBLEM)
+    assert httpx.get(url, params={"payment_id": paid["id"]}).status_code == 401
+    for bad in ({}, {"payment_id": "not a payment"}):
+        answer = httpx.get(url, params=bad, headers=admin)
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"].endswith("payment_id"), answer.text

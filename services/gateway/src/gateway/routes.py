@@ -9,6 +9,7 @@ ROUTES: dict[str, str] = {
     "/v1/messages": "messaging",
     "/v1/attachments": "messaging",
     "/v1/message-purchases": "messaging",
+    "/v1/admin/receipts": "messaging",
     "/v1/payments": "billing",
     "/v1/webhooks/stripe": "billing",
     "/v1/credit-packages": "billing",

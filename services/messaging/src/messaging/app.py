@@ -10,6 +10,7 @@ from messaging.conversations.endpoints import router as conversations
 from messaging.live.endpoints import router as live
 from messaging.live.hub import FeedHub
 from messaging.membership.endpoints import router as membership
+from messaging.messages.admin import router as messages_admin
 from messaging.messages.endpoints import router as messages
 from messaging.projects.endpoints import router as projects
 from messaging.purchases.endpoints import router as purchases
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Settle messaging",
-        routers=[projects, conversations, messages, live, attachments, purchases, membership],
+        routers=[projects, conversations, messages, live, attachments, purchases, membership, messages_admin],
         subscriptions=SUBSCRIPTIONS,
         on_startup=[start],
         on_shutdown=[stop],

@@ -54,6 +54,11 @@ class MessageRepository:
     def of_conversation(self, conversation_id: str) -> Select:
         return select(Message).where(Message.conversation_id == conversation_id)
 
+    async def receipts_of(self, payment_id: str) -> list[Message]:
+        """The system messages a payment's outcomes posted, oldest first."""
+        query = select(Message).where(Message.payment_id == payment_id, Message.kind == "system")
+        return list(await self.session.scalars(query.order_by(Message.created_at, Message.id)))
+
     async def unlocked_for(self, user_id: str, message_ids: list[str]) -> set[str]:
         if not message_ids:
             return set()

@@ -52,6 +52,17 @@ class AttachmentShown(BaseModel):
     url: str | None = None
 
 
+class ReceiptOut(BaseModel):
+    """A payment's receipt: the system message one of its outcomes posted in its conversation."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    conversation_id: str
+    payment_id: str
+    body: str
+    created_at: datetime
+
+
 class MessageOut(BaseModel):
     id: str
     conversation_id: str

@@ -229,7 +229,9 @@ async function payments() {
 async function paymentDetail(id) {
   const [payment, refunds] = await Promise.all([api("GET", `/v1/payments/${encodeURIComponent(id)}`), api("GET", `/v1/payments/${encodeURIComponent(id)}/refunds`)]);
   const intent = payment.stripe_payment_intent_id;
-  const events = intent ? await api("GET", `/v1/admin/stripe-events?payment_intent=${encodeURIComponent(intent)}&limit=100`) : { data: [] };
+  const [events, receipts] = await Promise.all([
+    intent ? api("GET", `/v1/admin/stripe-events?payment_intent=${encodeURIComponent(intent)}&limit=100`) : { data: [] },
+    api("GET", `/v1/admin/receipts?payment_id=${encodeURIComponent(payment.id)}`)]);
   const left = payment.amount - payment.amount_refunded;
   const amount = el("input", { id: "refund-amount", name: "amount", placeholder: `up to ${money(left, payment.currency)}`, size: 16 });
   const refund = async (event) => {
@@ -253,8 +255,11 @@ async function paymentDetail(id) {
     el("table", {}, el("tbody", {}, facts.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", { "data-field": k }, v))))),
     el("h3", {}, "Stripe events"),
     table(["Event", "Type", "Status", "Received", "Processed"], events.data.map((e) => [e.id, e.type, e.status, when(e.received_at), when(e.processed_at)]), "No Stripe events."),
-    el("h3", {}, "Refunds (receipts)"),
+    el("h3", {}, "Refunds"),
     table(["Refund", "Amount", "Status", "By", "Created"], refunds.data.map((r) => [r.id, amountCell(r.amount, r.currency), r.status, r.requested_by || "—", when(r.created_at)]), "No refunds."),
+    el("h3", {}, "Receipts in its conversation"),
+    el("div", { id: "payment-receipts" },
+      table(["Receipt", "Conversation", "Text", "Posted"], receipts.data.map((r) => [r.id, r.conversation_id, r.body, when(r.created_at)]), "No receipts yet.")),
     left > 0 && ["succeeded", "partially_refunded"].includes(payment.status)
       ? el("form", { id: "refund-form", onsubmit: refund }, el("label", { for: "refund-amount" }, `Refund (${payment.currency.toUpperCase()}) `), amount, " ", el("button", { type: "submit" }, "Refund"))
       : el("p", { class: "empty" }, "Nothing to refund."),
