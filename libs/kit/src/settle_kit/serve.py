@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import uvicorn
 
 from settle_kit.settings import ServiceSettings
@@ -11,7 +13,20 @@ KEEPALIVE_S = 30
 
 
 def serve(app_factory: str, settings: ServiceSettings) -> None:
-    uvicorn.run(
+    # The port is bound before anything starts: a taken port ends the process at once, saying
+    # which, instead of after start-up has begun connecting to the broker (whose reconnecting
+    # client then kept the failed process alive).
+    listening = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((settings.host, settings.port))
+    except OSError as exc:
+        listening.close()
+        # uvicorn's own words for it, which `make up` (deploy/local/up.py) reads.
+        raise SystemExit(
+            f"[Errno {exc.errno}] error while attempting to bind on address ('{settings.host}', {settings.port}): {exc.strerror.lower()}"
+        ) from None
+    config = uvicorn.Config(
         app_factory,
         factory=True,
         host=settings.host,
@@ -24,3 +39,4 @@ def serve(app_factory: str, settings: ServiceSettings) -> None:
         # gateway, not the service, always closes first.
         timeout_keep_alive=KEEPALIVE_S,
     )
+    uvicorn.Server(config).run(sockets=[listening])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import secrets
 import signal
 import socket
@@ -34,10 +35,31 @@ SERVICES = ("billing", "bookings", "messaging", "notifications")
 log_dirs: list[Path] = []
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports nothing listens on, below the kernel's ephemeral range: a port from
+    that range (what binding port 0 gives) can be taken by an outgoing connection's source port
+    in the seconds before its service binds it (migrations run first)."""
+    chosen: list[int] = []
+    held: list[socket.socket] = []
+    try:
+        while len(chosen) < count:
+            port = random.randrange(20_000, 32_768)
+            sock = socket.socket()
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                sock.close()
+                continue
+            held.append(sock)  # held until all are chosen: no port is chosen twice
+            chosen.append(port)
+    finally:
+        for sock in held:
+            sock.close()
+    return chosen
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 @dataclass
@@ -121,7 +143,8 @@ def start_platform(extra_env: dict[str, str] | None = None, *, stripe_webhooks: 
     webhook is lost, as when Stripe cannot reach us."""
     namespace = BusNamespace(amqp_url(), services=set(SERVICES), retry_delays_ms=[200, 1000])
     database_urls = {s: databases.unique_database_url(s) for s in SERVICES}
-    ports = {s: free_port() for s in (*SERVICES, "gateway", "stripe", "twilio")}
+    names = (*SERVICES, "gateway", "stripe", "twilio")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     env = {
         **os.environ,
         "SETTLE_ENV": "development",
