@@ -1,29 +1,23 @@
 """Billing's read of messaging's internal API: who belongs to a conversation or a project, asked
 only when billing's own copy (kept from messaging's events) does not know yet.
 
-Authenticated as the service `billing`; short timeouts, since a request waits on it. Reads are
-repeated once when the connection could not be made (nothing was asked yet)."""
+Authenticated as the service `billing`; short timeouts, since a request waits on it; a read is
+tried at most twice, by the kit's rule for internal calls."""
 
 from __future__ import annotations
 
 import re
 import weakref
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
-
-from settle_kit.auth import mint_token
-from settle_kit.models import utcnow
+from settle_kit.internal_client import InternalClient, InternalError, InternalUnavailable
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from settle_kit.db import Database
 
-TOKEN_TTL = timedelta(hours=1)
 # What messaging's ids are made of; anything else names nothing there and is not asked about.
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -38,14 +32,13 @@ class ConversationMembers:
     participant_ids: frozenset[str]
 
 
-class MessagingClient:
-    def __init__(self, base_url: str, jwt_secret: str, timeout_s: float) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 1.0)))
-        self._secret = jwt_secret
-        self._token: tuple[str, Any] | None = None
+@dataclass
+class MessagingClient(InternalClient):
+    """Messaging's internal reads of memberships, called through the kit's `InternalClient`
+    (service token, short timeouts, repeated only when repeating cannot pile up work)."""
 
-    async def close(self) -> None:
-        await self._http.aclose()
+    caller: str = "billing"
+    attempts: int = 2
 
     async def conversation(self, conversation_id: str) -> ConversationMembers | None:
         """None: messaging has no such conversation."""
@@ -62,26 +55,14 @@ class MessagingClient:
         return None if body is None else frozenset(body["member_ids"])
 
     async def _get(self, path: str) -> dict | None:
-        headers = {"Authorization": f"Bearer {self._service_token()}"}
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(2), wait=wait_fixed(0.1), retry=retry_if_exception_type(httpx.ConnectError), reraise=True
-            ):
-                with attempt:
-                    response = await self._http.get(path, headers=headers)
-        except httpx.HTTPError as exc:
-            raise MessagingUnavailable(f"GET {path}: {exc!r}") from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise MessagingUnavailable(f"GET {path}: {response.status_code} {response.text[:200]}")
-        return response.json()
-
-    def _service_token(self) -> str:
-        now = utcnow()
-        if self._token is None or self._token[1] - now < TOKEN_TTL / 2:
-            self._token = mint_token(self._secret, "billing", "service", ttl=TOKEN_TTL)
-        return self._token[0]
+            return await self._call("GET", path)
+        except InternalError as exc:
+            if exc.status == 404:
+                return None
+            raise MessagingUnavailable(f"GET {path}: {exc}") from exc
+        except InternalUnavailable as exc:
+            raise MessagingUnavailable(f"GET {path}: {exc}") from exc
 
 
 # The client of each running app, found by its database (what a unit of work carries), so the
@@ -95,7 +76,7 @@ def client_for(db: Database) -> MessagingClient:
 
 async def start(app: FastAPI) -> None:
     settings = app.state.settings
-    _clients[app.state.db] = MessagingClient(settings.messaging_url, settings.jwt_secret.get_secret_value(), settings.messaging_timeout_s)
+    _clients[app.state.db] = MessagingClient(settings.messaging_url, settings.jwt_secret.get_secret_value(), timeout_s=settings.messaging_timeout_s)
 
 
 async def stop(app: FastAPI) -> None:
